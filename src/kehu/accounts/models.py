@@ -1,0 +1,133 @@
+"""Organisation: departments (a tree), users, roles and their data scopes (数据权限)."""
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DataScope(models.TextChoices):
+    OWN = "own", _("Own records")
+    DEPARTMENT = "department", _("Own department and sub-departments")
+    COMPANY = "company", _("Whole company")
+
+
+class UnmaskScope(models.TextChoices):
+    NONE = "none", _("Never")
+    EDITABLE = "editable", _("Records the user may edit")
+    VISIBLE = "visible", _("Every record the user may see")
+
+
+class RoleCode(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    MANAGER = "manager", _("Department head")
+    SALES = "sales", _("Sales (account manager)")
+    SERVICE = "service", _("Customer service")
+    MARKETING = "marketing", _("Marketing")
+    DATA_STEWARD = "data_steward", _("Data steward")
+
+
+SCOPE_RANK = {DataScope.OWN: 0, DataScope.DEPARTMENT: 1, DataScope.COMPANY: 2}
+UNMASK_RANK = {UnmaskScope.NONE: 0, UnmaskScope.EDITABLE: 1, UnmaskScope.VISIBLE: 2}
+
+
+class Department(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    head = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("department head"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="headed_departments",
+    )
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="department_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.Model):
+    """A role grants a read scope, a write scope and an unmask right; a user may hold several,
+    and the widest of each applies."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    read_scope = models.CharField(
+        _("data scope (read)"), max_length=16, choices=DataScope.choices, default=DataScope.OWN
+    )
+    write_scope = models.CharField(
+        _("data scope (edit)"), max_length=16, choices=DataScope.choices, default=DataScope.OWN
+    )
+    unmask_scope = models.CharField(
+        _("may unmask mobile numbers"),
+        max_length=16,
+        choices=UnmaskScope.choices,
+        default=UnmaskScope.NONE,
+    )
+    is_admin = models.BooleanField(
+        _("administrator"),
+        default=False,
+        help_text=_("Manages configuration: users, roles, custom fields, presets."),
+    )
+
+    class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        if self.code in RoleCode.values:
+            return str(RoleCode(self.code).label)
+        return self.name
+
+
+class User(AbstractUser):
+    full_name = models.CharField(_("full name"), max_length=64, blank=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    superior = models.ForeignKey(
+        "self",
+        verbose_name=_("superior"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subordinates",
+        help_text=_("Reporting line: a superior sees the records of everyone reporting to them."),
+    )
+    roles = models.ManyToManyField(Role, verbose_name=_("roles"), blank=True, related_name="users")
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.get_full_name() or self.username

@@ -1,0 +1,113 @@
+"""Reads about the organisation: department subtrees, reporting lines, effective rights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from kehu.accounts.models import (
+    SCOPE_RANK,
+    UNMASK_RANK,
+    DataScope,
+    Department,
+    Role,
+    UnmaskScope,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class Rights:
+    """What a user's roles add up to: the widest scope of each kind wins."""
+
+    read_scope: str
+    write_scope: str
+    unmask_scope: str
+    is_admin: bool
+
+
+NO_RIGHTS = Rights(DataScope.OWN, DataScope.OWN, UnmaskScope.NONE, False)
+
+
+def user_rights(user: User) -> Rights:
+    """Cached on the user object for the length of a request or task."""
+    cached = getattr(user, "_kehu_rights", None)
+    if cached is not None:
+        return cached
+    if not user.is_authenticated or not user.is_active:
+        rights = NO_RIGHTS
+    elif user.is_superuser:
+        rights = Rights(DataScope.COMPANY, DataScope.COMPANY, UnmaskScope.VISIBLE, True)
+    else:
+        roles = list(Role.objects.filter(users=user))
+        rights = Rights(
+            read_scope=max((r.read_scope for r in roles), key=SCOPE_RANK.get, default="own"),
+            write_scope=max((r.write_scope for r in roles), key=SCOPE_RANK.get, default="own"),
+            unmask_scope=max((r.unmask_scope for r in roles), key=UNMASK_RANK.get, default="none"),
+            is_admin=any(r.is_admin for r in roles),
+        )
+    user._kehu_rights = rights  # type: ignore[union-attr]
+    return rights
+
+
+def department_subtree_ids(department_id: int | None) -> set[int]:
+    """The department and every department below it."""
+    if department_id is None:
+        return set()
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Department.objects.values_list("id", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    found, stack = set(), [department_id]
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue
+        found.add(current)
+        stack.extend(children.get(current, []))
+    return found
+
+
+def subordinate_ids(user: User) -> set[int]:
+    """Everyone below the user along the reporting line (direct and indirect)."""
+    cached = getattr(user, "_kehu_subordinates", None)
+    if cached is not None:
+        return cached
+    reports: dict[int, list[int]] = {}
+    for pk, superior_id in User.objects.filter(superior__isnull=False).values_list(
+        "id", "superior_id"
+    ):
+        reports.setdefault(superior_id, []).append(pk)
+    found: set[int] = set()
+    stack = list(reports.get(user.pk, []))
+    while stack:
+        current = stack.pop()
+        if current in found or current == user.pk:
+            continue
+        found.add(current)
+        stack.extend(reports.get(current, []))
+    user._kehu_subordinates = found  # type: ignore[attr-defined]
+    return found
+
+
+def department_ancestor_ids(department_id: int | None) -> list[int]:
+    """The department and its parents up to the root, nearest first."""
+    parents = dict(Department.objects.values_list("id", "parent_id"))
+    chain: list[int] = []
+    current = department_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = parents.get(current)
+    return chain
+
+
+def assignable_users(user: User) -> QuerySet[User]:
+    """Users whom `user` may make the owner of a record: themselves, or anyone inside their
+    write scope (their department tree or the whole company)."""
+    rights = user_rights(user)
+    active = User.objects.filter(is_active=True)
+    if rights.write_scope == DataScope.COMPANY:
+        return active
+    if rights.write_scope == DataScope.DEPARTMENT and user.department_id:
+        return active.filter(department_id__in=department_subtree_ids(user.department_id))
+    return active.filter(pk=user.pk)

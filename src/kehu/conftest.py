@@ -1,0 +1,57 @@
+"""Named users shared by every app's tests (house style: owner, teammate, manager, outsider,
+administrator), and a few more roles. The organisation:
+
+    总公司 (HQ)
+    ├── 销售部 (Sales)                head: manager
+    │   ├── 华东销售组 (East)          owner, teammate (both report to manager)
+    │   └── 华北销售组 (North)         outsider
+    ├── 客服部 (Service)               service
+    └── 市场部 (Marketing)             marketing
+    data steward and administrator sit in HQ.
+"""
+
+import pytest
+
+from kehu.celery import app as celery_app
+
+celery_app.conf.task_always_eager = True
+celery_app.conf.task_eager_propagates = True
+
+
+@pytest.fixture
+def org(db):
+    from kehu.accounts.tests.factories import build_org
+
+    return build_org()
+
+
+@pytest.fixture
+def owner(org):
+    return org.owner
+
+
+@pytest.fixture
+def teammate(org):
+    return org.teammate
+
+
+@pytest.fixture
+def manager(org):
+    return org.manager
+
+
+@pytest.fixture
+def outsider(org):
+    return org.outsider
+
+
+@pytest.fixture
+def administrator(org):
+    return org.administrator
+
+
+@pytest.fixture
+def customer(owner):
+    from kehu.customers.tests.factories import make_customer
+
+    return make_customer(owner=owner, name="上海东方精密机械有限公司")

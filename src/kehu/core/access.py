@@ -1,0 +1,111 @@
+"""Data scope (数据权限), in one place.
+
+Every read of a scoped record goes through here: pages, API, search, export, counts, reports
+and background jobs. A record is visible to a user when any of these holds:
+
+- the user's roles give a company-wide read scope, or the user is a superuser;
+- the user owns it;
+- the user is in its related team (相关团队, CustomerShare);
+- its owner reports to the user, directly or indirectly (reporting line);
+- the user's roles give a department scope and the record belongs to the user's department
+  or one below it.
+
+Editing follows the same rules with the write scope; related-team members edit only with
+read-write access, and superiors only through their write scope.
+Later scoped models (interactions, opportunities …) reuse ``customer_scope_q`` with a prefix.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+
+from kehu.accounts.models import DataScope
+from kehu.accounts.selectors import department_subtree_ids, subordinate_ids, user_rights
+
+if TYPE_CHECKING:
+    from kehu.accounts.models import User
+    from kehu.customers.models import Contact, Customer
+
+NOTHING = Q(pk__in=[])
+
+
+def customer_scope_q(user: User, *, write: bool = False, prefix: str = "") -> Q:
+    """Customers `user` may read (or edit), relative to `prefix` (e.g. ``customer__``)."""
+    from kehu.customers.models import CustomerShare, ShareAccess
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOTHING
+    rights = user_rights(user)
+    scope = rights.write_scope if write else rights.read_scope
+    if scope == DataScope.COMPANY:
+        return Q()
+    shares = CustomerShare.objects.filter(user_id=user.pk)
+    if write:
+        shares = shares.filter(access=ShareAccess.WRITE)
+    q = Q(**{f"{prefix}owner_id": user.pk}) | Q(**{f"{prefix}id__in": shares.values("customer_id")})
+    if not write:
+        subordinates = subordinate_ids(user)
+        if subordinates:
+            q |= Q(**{f"{prefix}owner_id__in": sorted(subordinates)})
+    if scope == DataScope.DEPARTMENT and user.department_id:
+        q |= Q(**{f"{prefix}department_id__in": sorted(department_subtree_ids(user.department_id))})
+    return q
+
+
+def visible_customers(user: User):
+    from kehu.customers.models import Customer
+
+    return Customer.objects.visible_to(user)
+
+
+def visible_contacts(user: User):
+    from kehu.customers.models import Contact
+
+    return Contact.objects.filter(customer_scope_q(user, prefix="customer__"))
+
+
+def can_edit_customer(user: User, customer: Customer) -> bool:
+    from kehu.customers.models import Customer
+
+    return Customer.objects.editable_by(user).filter(pk=customer.pk).exists()
+
+
+def access_customer(user: User, pk: int | str, *, write: bool = False) -> Customer:
+    """Fetch a customer the user may see: 404 when missing *or* hidden (never reveal that a
+    hidden record exists), 403 only when visible but not editable and `write` is asked."""
+    try:
+        customer = (
+            visible_customers(user)
+            .select_related("owner", "department", "industry__parent", "region__parent")
+            .get(pk=int(pk))
+        )
+    except (ValueError, TypeError) as exc:
+        raise Http404 from exc
+    except visible_customers(user).model.DoesNotExist as exc:
+        raise Http404 from exc
+    if write and not can_edit_customer(user, customer):
+        raise PermissionDenied
+    return customer
+
+
+def access_customer_by_code(user: User, code: str) -> Customer:
+    customer = visible_customers(user).filter(code=code).only("pk").first()
+    if customer is None:
+        raise Http404
+    return customer
+
+
+def access_contact(user: User, pk: int | str, *, write: bool = False) -> Contact:
+    try:
+        contact = visible_contacts(user).select_related("customer").get(pk=int(pk))
+    except (ValueError, TypeError) as exc:
+        raise Http404 from exc
+    except visible_contacts(user).model.DoesNotExist as exc:
+        raise Http404 from exc
+    if write and not can_edit_customer(user, contact.customer):
+        raise PermissionDenied
+    return contact

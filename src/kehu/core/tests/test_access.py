@@ -1,0 +1,97 @@
+"""Data scope from the outside: who sees and who edits a customer."""
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from kehu.accounts.tests.factories import make_user
+from kehu.core.access import access_customer, visible_customers
+from kehu.customers.models import ShareAccess
+from kehu.customers.services import customer_share_set
+from kehu.customers.tests.factories import make_customer
+
+
+def test_sales_rep_sees_only_own_customers(org, customer):
+    theirs = make_customer(owner=org.outsider, name="天津海河物流有限公司")
+
+    assert set(visible_customers(org.owner)) == {customer}
+    assert set(visible_customers(org.outsider)) == {theirs}
+
+
+def test_sales_rep_cannot_open_other_departments_customer(org, customer):
+    with pytest.raises(Http404):
+        access_customer(org.outsider, customer.pk)
+
+
+def test_teammate_in_same_department_does_not_see_colleagues_customer(org, customer):
+    assert not visible_customers(org.teammate).filter(pk=customer.pk).exists()
+
+
+def test_department_head_sees_whole_department_tree(org, customer):
+    north = make_customer(owner=org.outsider, name="天津海河物流有限公司")
+    service_customer = make_customer(owner=org.service, name="广州南方餐饮管理有限公司")
+
+    visible = set(visible_customers(org.manager))
+
+    assert {customer, north} <= visible
+    assert service_customer not in visible
+
+
+def test_administrator_and_steward_see_everything(org, customer):
+    other = make_customer(owner=org.outsider, name="天津海河物流有限公司")
+    for user in (org.administrator, org.steward):
+        assert set(visible_customers(user)) == {customer, other}
+
+
+def test_service_sees_company_but_cannot_edit(org, customer):
+    assert access_customer(org.service, customer.pk) == customer
+    with pytest.raises(PermissionDenied):
+        access_customer(org.service, customer.pk, write=True)
+
+
+def test_related_team_read_share_sees_but_cannot_edit(org, customer):
+    customer_share_set(customer=customer, user=org.outsider, access=ShareAccess.READ, by=org.owner)
+
+    assert access_customer(org.outsider, customer.pk) == customer
+    with pytest.raises(PermissionDenied):
+        access_customer(org.outsider, customer.pk, write=True)
+
+
+def test_related_team_write_share_may_edit(org, customer):
+    customer_share_set(customer=customer, user=org.outsider, access=ShareAccess.WRITE, by=org.owner)
+
+    assert access_customer(org.outsider, customer.pk, write=True) == customer
+
+
+def test_superior_sees_subordinates_records_along_reporting_line(org):
+    boss = make_user("boss", department=org.hq, roles=["sales"])
+    middle = make_user("middle", department=org.north, roles=["sales"], superior=boss)
+    junior = make_user("junior", department=org.east, roles=["sales"], superior=middle)
+    record = make_customer(owner=junior, by=junior, name="杭州西湖茶业有限公司")
+
+    assert visible_customers(boss).filter(pk=record.pk).exists()
+    assert visible_customers(middle).filter(pk=record.pk).exists()
+    with pytest.raises(PermissionDenied):
+        access_customer(boss, record.pk, write=True)
+
+
+def test_inactive_user_sees_nothing(org, customer):
+    org.owner.is_active = False
+    org.owner.save()
+
+    assert not visible_customers(org.owner).exists()
+
+
+def test_user_with_several_roles_gets_the_widest_scope(org, customer):
+    both = make_user("both", department=org.north, roles=["sales", "data_steward"])
+
+    assert visible_customers(both).filter(pk=customer.pk).exists()
+
+
+def test_missing_and_hidden_records_raise_the_same_404(org, customer):
+    with pytest.raises(Http404):
+        access_customer(org.outsider, customer.pk)
+    with pytest.raises(Http404):
+        access_customer(org.outsider, 999_999)
+    with pytest.raises(Http404):
+        access_customer(org.outsider, "not-a-number")

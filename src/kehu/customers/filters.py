@@ -1,0 +1,95 @@
+"""One filter set for the customer list page and the API: same parameters, same meaning."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kehu.accounts.models import Department, User
+from kehu.accounts.selectors import department_subtree_ids
+from kehu.customers.models import (
+    Customer,
+    CustomerType,
+    EnterpriseType,
+    Industry,
+    Region,
+    Scale,
+    Source,
+    Status,
+)
+from kehu.customers.selectors import customer_search_q
+
+SORTABLE = {
+    "code": "code",
+    "name": "name_pinyin",
+    "status": "status",
+    "annual_budget": "annual_budget",
+    "first_contact_date": "first_contact_date",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
+
+
+class CustomerFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        max_length=64,
+        help_text=_("Name, pinyin or initials, code, contact name or last 4 digits of a mobile"),
+    )
+    customer_type = django_filters.ChoiceFilter(
+        label=_("customer type"), choices=CustomerType.choices
+    )
+    status = django_filters.MultipleChoiceFilter(label=_("status"), choices=Status.choices)
+    industry = django_filters.ModelChoiceFilter(
+        label=_("industry"), queryset=Industry.objects.all(), method="filter_industry"
+    )
+    scale = django_filters.ChoiceFilter(label=_("scale"), choices=Scale.choices)
+    source = django_filters.ChoiceFilter(label=_("source"), choices=Source.choices)
+    enterprise_type = django_filters.ChoiceFilter(
+        label=_("enterprise type"), choices=EnterpriseType.choices
+    )
+    region = django_filters.ModelChoiceFilter(
+        label=_("region"), queryset=Region.objects.all(), method="filter_region"
+    )
+    owner = django_filters.ModelChoiceFilter(
+        label=_("owner"), queryset=User.objects.filter(is_active=True)
+    )
+    department = django_filters.ModelChoiceFilter(
+        label=_("department"), queryset=Department.objects.all(), method="filter_department"
+    )
+    budget_min = django_filters.NumberFilter(
+        label=_("budget from"), field_name="annual_budget", lookup_expr="gte"
+    )
+    budget_max = django_filters.NumberFilter(
+        label=_("budget to"), field_name="annual_budget", lookup_expr="lte"
+    )
+    sort = django_filters.ChoiceFilter(
+        label=_("sort by"),
+        method="filter_sort",
+        choices=[(k, k) for k in SORTABLE] + [(f"-{k}", f"-{k}") for k in SORTABLE],
+    )
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user if user is not None else getattr(self.request, "user", None)
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(customer_search_q(self.user, value))
+
+    def filter_industry(self, queryset, name, value):
+        return queryset.filter(Q(industry=value) | Q(industry__parent=value))
+
+    def filter_region(self, queryset, name, value):
+        return queryset.filter(Q(region=value) | Q(region__parent=value))
+
+    def filter_department(self, queryset, name, value):
+        return queryset.filter(department_id__in=department_subtree_ids(value.pk))
+
+    def filter_sort(self, queryset, name, value):
+        descending = value.startswith("-")
+        field = SORTABLE[value.lstrip("-")]
+        return queryset.order_by(f"-{field}" if descending else field, "-id")

@@ -1,0 +1,397 @@
+"""Customer master data (客户基础信息表, spec §2): customers, contacts, presets, custom fields."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from kehu.core.models import TimeStampedModel, VersionedModel
+from kehu.customers import validators
+
+
+class LocalisedPreset(models.Model):
+    """A preset list entry (industry, region) with a Chinese and an English label."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=64)
+    name_en = models.CharField(_("name (English)"), max_length=96)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        parent = getattr(self, "parent", None)
+        return f"{parent.label}-{self.label}" if parent else self.label
+
+    @property
+    def label(self) -> str:
+        lang = translation.get_language() or settings.LANGUAGE_CODE
+        return self.name_en if lang.startswith("en") else self.name_zh
+
+
+class Industry(LocalisedPreset):
+    """Two-level industry list (门类 → 行业), e.g. 制造业-汽车零部件."""
+
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+
+    class Meta(LocalisedPreset.Meta):
+        verbose_name = _("industry")
+        verbose_name_plural = _("industries")
+
+
+class Region(LocalisedPreset):
+    """Two-level region list: area (华北) → province-level division (北京)."""
+
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("area"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+
+    class Meta(LocalisedPreset.Meta):
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+
+class CustomerType(models.TextChoices):
+    ENTERPRISE = "enterprise", _("Enterprise")
+    INDIVIDUAL = "individual", _("Individual")
+
+
+class Scale(models.TextChoices):
+    SMALL = "small", _("Small (<100 staff)")
+    MEDIUM = "medium", _("Medium (100–500 staff)")
+    LARGE = "large", _("Large (>500 staff)")
+
+
+class Source(models.TextChoices):
+    WEBSITE = "website", _("Website registration")
+    EXHIBITION = "exhibition", _("Trade-show visit")
+    PHONE = "phone", _("Phone enquiry")
+    REFERRAL = "referral", _("Referral")
+    ONLINE_PROMOTION = "online_promotion", _("Online promotion")
+
+
+class Status(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    INTERESTED = "interested", _("Interested")
+    CUSTOMER = "customer", _("Customer (deal closed)")
+    LOST = "lost", _("Lost")
+
+
+class EnterpriseType(models.TextChoices):
+    STATE_OWNED = "state_owned", _("State-owned")
+    PRIVATE = "private", _("Private")
+    FOREIGN = "foreign", _("Foreign-invested")
+
+
+class CustomerQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CustomerQuerySet:
+        from kehu.core.access import customer_scope_q
+
+        return self.filter(customer_scope_q(user))
+
+    def editable_by(self, user) -> CustomerQuerySet:
+        from kehu.core.access import customer_scope_q
+
+        return self.filter(customer_scope_q(user, write=True))
+
+
+class Customer(VersionedModel):
+    code = models.CharField(_("customer code"), max_length=24, unique=True, editable=False)
+    customer_type = models.CharField(
+        _("customer type"),
+        max_length=16,
+        choices=CustomerType.choices,
+        default=CustomerType.ENTERPRISE,
+    )
+    name = models.CharField(
+        _("customer name"),
+        max_length=128,
+        help_text=_("Full legal name as on the business licence; a person's name for individuals."),
+    )
+    name_pinyin = models.CharField(max_length=512, blank=True, editable=False, db_index=True)
+    name_initials = models.CharField(max_length=128, blank=True, editable=False, db_index=True)
+    credit_code = models.CharField(
+        _("unified social credit code"),
+        max_length=18,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[validators.validate_credit_code],
+    )
+    industry = models.ForeignKey(
+        Industry,
+        verbose_name=_("industry"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
+    )
+    scale = models.CharField(_("scale"), max_length=16, choices=Scale.choices)
+    enterprise_type = models.CharField(
+        _("enterprise type"), max_length=16, choices=EnterpriseType.choices, blank=True
+    )
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("province / region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
+    )
+    city = models.CharField(_("city"), max_length=32, blank=True)
+    district = models.CharField(_("district"), max_length=32, blank=True)
+    street = models.CharField(_("street address"), max_length=128, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    first_contact_date = models.DateField(
+        _("first contact date"), validators=[validators.validate_not_future]
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PROSPECT
+    )
+    annual_budget = models.DecimalField(
+        _("annual budget (CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[validators.validate_non_negative],
+    )
+    remarks = models.TextField(_("remarks"), blank=True, max_length=5000)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="owned_customers",
+    )
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
+        help_text=_("The owner's department when the owner was assigned."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+
+    history = HistoricalRecords(
+        excluded_fields=["name_pinyin", "name_initials", "version"],
+        user_related_name="+",
+    )
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-updated_at"], name="customer_owner_updated"),
+            models.Index(fields=["department", "-updated_at"], name="customer_dept_updated"),
+            models.Index(fields=["status", "-updated_at"], name="customer_status_updated"),
+            models.Index(fields=["industry", "status"], name="customer_industry_status"),
+            models.Index(fields=["region"], name="customer_region"),
+            models.Index(fields=["source"], name="customer_source"),
+            models.Index(fields=["scale"], name="customer_scale"),
+            models.Index(fields=["annual_budget"], name="customer_budget"),
+            models.Index(fields=["name"], name="customer_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        validators.check_customer_name(self.name, self.customer_type)
+
+    @property
+    def region_label(self) -> str:
+        return str(self.region) if self.region_id else ""
+
+    @property
+    def address(self) -> str:
+        province = self.region.label if self.region_id else ""
+        return "".join(p for p in (province, self.city, self.district, self.street) if p)
+
+    @property
+    def decision_maker(self) -> Contact | None:
+        """The key decision maker; uses prefetched contacts when present."""
+        contacts = getattr(self, "_prefetched_objects_cache", {}).get("contacts")
+        if contacts is not None:
+            return next((c for c in contacts if c.is_decision_maker), None)
+        return self.contacts.filter(is_decision_maker=True).first()
+
+
+class ShareAccess(models.TextChoices):
+    READ = "read", _("Read only")
+    WRITE = "write", _("Read and write")
+
+
+class CustomerShare(TimeStampedModel):
+    """相关团队: a colleague who works the customer alongside its owner."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="shares"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("team member"),
+        on_delete=models.CASCADE,
+        related_name="customer_shares",
+    )
+    access = models.CharField(
+        _("access"), max_length=8, choices=ShareAccess.choices, default=ShareAccess.READ
+    )
+
+    class Meta:
+        verbose_name = _("related team member")
+        verbose_name_plural = _("related team")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "user"], name="customer_share_unique")
+        ]
+        indexes = [models.Index(fields=["user", "access"], name="share_user_access")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.customer}"
+
+
+class Contact(VersionedModel):
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(_("name"), max_length=64)
+    title = models.CharField(_("title"), max_length=64, blank=True)
+    mobile = models.CharField(
+        _("mobile"), max_length=11, blank=True, validators=[validators.validate_mobile]
+    )
+    mobile_last4 = models.CharField(max_length=4, blank=True, editable=False, db_index=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(
+        _("landline"), max_length=32, blank=True, validators=[validators.validate_landline]
+    )
+    is_decision_maker = models.BooleanField(_("key decision maker"), default=False)
+    remarks = models.TextField(_("remarks"), blank=True, max_length=2000)
+
+    history = HistoricalRecords(excluded_fields=["mobile_last4", "version"], user_related_name="+")
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-is_decision_maker", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(is_decision_maker=True),
+                name="contact_one_decision_maker",
+            )
+        ]
+        indexes = [models.Index(fields=["name"], name="contact_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomFieldType(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+
+
+class CustomFieldDefinition(TimeStampedModel):
+    """A customer field an administrator adds; values live in Customer.custom_fields."""
+
+    key = models.SlugField(
+        _("key"),
+        max_length=40,
+        unique=True,
+        help_text=_("Letters, digits and underscores; used in the API and imports."),
+    )
+    label_zh = models.CharField(_("label (Chinese)"), max_length=64)
+    label_en = models.CharField(_("label (English)"), max_length=64)
+    field_type = models.CharField(_("type"), max_length=8, choices=CustomFieldType.choices)
+    required = models.BooleanField(_("required"), default=False)
+    choices = models.JSONField(
+        _("choices"),
+        default=list,
+        blank=True,
+        help_text=_('For choice fields: a list of options, e.g. ["A", "B"].'),
+    )
+    max_length = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
+    min_value = models.DecimalField(
+        _("minimum"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+    max_value = models.DecimalField(
+        _("maximum"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        lang = translation.get_language() or settings.LANGUAGE_CODE
+        return self.label_en if lang.startswith("en") else self.label_zh
+
+    def clean(self) -> None:
+        validators.check_custom_field_definition(self)
+
+
+class UnmaskLog(models.Model):
+    """Every time someone reveals a masked mobile number (PIPL: access to personal data)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    field = models.CharField(_("field"), max_length=32)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("unmask log entry")
+        verbose_name_plural = _("unmask log")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.field} {self.customer_id} {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,161 @@
+"""Reads on customers. Every query starts from the caller's data scope (core.access)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from kehu.accounts.models import User
+from kehu.core.access import visible_contacts, visible_customers
+from kehu.core.text import to_simplified
+from kehu.customers.models import Contact, Customer, CustomerShare, CustomFieldDefinition
+
+SEARCH_MAX_LENGTH = 64
+_ASCII_LETTERS = re.compile(r"[a-z]+")
+
+
+def customer_search_q(user: User, text: str) -> Q:
+    """Name (simplified or traditional), code, pinyin or initials, contact name, mobile.
+
+    Bounded: the term is cut to 64 characters, so a request cannot make the database scan
+    with an arbitrary pattern.
+    """
+    term = " ".join((text or "").split())[:SEARCH_MAX_LENGTH]
+    if not term:
+        return Q()
+    simplified = to_simplified(term)
+    q = Q(name__icontains=simplified) | Q(code__istartswith=term.upper())
+    if simplified != term:
+        q |= Q(name__icontains=term)
+    lowered = term.lower().replace(" ", "")
+    if _ASCII_LETTERS.fullmatch(lowered):
+        q |= Q(name_initials__contains=lowered) | Q(name_pinyin__contains=lowered)
+    contacts = visible_contacts(user)
+    contact_q = Q(name__icontains=simplified)
+    digits = term.replace(" ", "").replace("-", "")
+    if digits.isdigit() and len(digits) == 4:
+        contact_q |= Q(mobile_last4=digits)
+    elif digits.isdigit() and len(digits) == 11:
+        contact_q |= Q(mobile=digits)
+    q |= Q(id__in=contacts.filter(contact_q).values("customer_id"))
+    return q
+
+
+def customer_list(*, user: User) -> QuerySet[Customer]:
+    """The customers a user may see, with what a list row shows, in one query + one prefetch."""
+    return (
+        visible_customers(user)
+        .select_related("owner", "department", "industry__parent", "region__parent")
+        .prefetch_related(
+            Prefetch(
+                "contacts",
+                queryset=Contact.objects.filter(is_decision_maker=True),
+                to_attr="key_contacts",
+            )
+        )
+    )
+
+
+@dataclass
+class CustomerDetail:
+    customer: Customer
+    contacts: list[Contact]
+    team: list[CustomerShare]
+    custom_values: list[tuple[CustomFieldDefinition, Any]]
+
+
+def customer_detail(*, customer: Customer) -> CustomerDetail:
+    definitions = list(CustomFieldDefinition.objects.filter(is_active=True))
+    return CustomerDetail(
+        customer=customer,
+        contacts=list(customer.contacts.all()),
+        team=list(customer.shares.select_related("user")),
+        custom_values=[(d, customer.custom_fields.get(d.key)) for d in definitions],
+    )
+
+
+@dataclass
+class HistoryChange:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass
+class HistoryEntry:
+    at: Any
+    user: User | None
+    kind: str  # "+", "~", "-"
+    subject: str
+    changes: list[HistoryChange]
+
+
+def _display(record, field_name: str, value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    field = record.instance_type._meta.get_field(field_name)
+    if field.choices:
+        return str(dict(field.choices).get(value, value))
+    if field.is_relation:
+        related = field.related_model.objects.filter(pk=value).first()
+        return str(related) if related else str(value)
+    if field_name == "mobile":
+        from kehu.customers.validators import mask_mobile
+
+        return mask_mobile(str(value))
+    return str(value)
+
+
+def _entries(records, subject_of) -> list[HistoryEntry]:
+    entries: list[HistoryEntry] = []
+    for record in records:
+        previous = record.prev_record
+        changes: list[HistoryChange] = []
+        if previous is not None and record.history_type == "~":
+            delta = record.diff_against(previous)
+            for change in delta.changes:
+                verbose = record.instance_type._meta.get_field(change.field).verbose_name
+                changes.append(
+                    HistoryChange(
+                        field=str(verbose),
+                        old=_display(record, change.field, change.old),
+                        new=_display(record, change.field, change.new),
+                    )
+                )
+            if not changes:
+                continue
+        entries.append(
+            HistoryEntry(
+                at=record.history_date,
+                user=record.history_user,
+                kind=record.history_type,
+                subject=subject_of(record),
+                changes=changes,
+            )
+        )
+    return entries
+
+
+def customer_history(*, customer: Customer, limit: int = 200) -> list[HistoryEntry]:
+    """Every change to the customer and its contacts, newest first (who, when, before → after).
+
+    Mobile numbers appear masked here: history is not a way around unmasking.
+    """
+    customer_records = (
+        Customer.history.filter(id=customer.pk)
+        .select_related("history_user")
+        .order_by("-history_date")[:limit]
+    )
+    contact_records = (
+        Contact.history.filter(customer_id=customer.pk)
+        .select_related("history_user")
+        .order_by("-history_date")[:limit]
+    )
+    entries = _entries(customer_records, lambda r: str(Customer._meta.verbose_name)) + _entries(
+        contact_records, lambda r: f"{Contact._meta.verbose_name} {r.name}"
+    )
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]

@@ -1,0 +1,351 @@
+"""Writes on customers and contacts. Form, API, importer and tasks all call these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.accounts.selectors import assignable_users
+from kehu.core.access import can_edit_customer
+from kehu.core.codes import next_serial
+from kehu.core.permissions import can_manage_team, can_unmask
+from kehu.core.text import pinyin_full, pinyin_initials
+from kehu.customers.models import (
+    Contact,
+    Customer,
+    CustomerShare,
+    CustomFieldDefinition,
+    UnmaskLog,
+)
+from kehu.customers.validators import check_custom_values, normalize_mobile
+
+# Fields a caller may set on a customer; code, owner's department and pinyin are derived.
+CUSTOMER_FIELDS = (
+    "customer_type",
+    "name",
+    "credit_code",
+    "industry",
+    "scale",
+    "enterprise_type",
+    "region",
+    "city",
+    "district",
+    "street",
+    "source",
+    "first_contact_date",
+    "status",
+    "annual_budget",
+    "remarks",
+)
+CONTACT_FIELDS = ("name", "title", "mobile", "email", "phone", "remarks")
+
+
+class StaleEditError(ValidationError):
+    """Someone saved the record after the editor loaded it; their change must not be lost."""
+
+    def __init__(self, record: Customer | Contact):
+        self.current = record
+        super().__init__(
+            {
+                "version": _(
+                    "Someone else saved this record at %(time)s after you opened it. Your "
+                    "changes were not saved; reload to see the current values, then apply "
+                    "your changes again."
+                )
+                % {"time": timezone.localtime(record.updated_at).strftime("%Y-%m-%d %H:%M:%S")}
+            },
+            code="stale",
+        )
+
+
+def _collect(errors: dict[str, list[str]], exc: ValidationError, prefix: str = "") -> None:
+    for field, messages in exc.message_dict.items():
+        key = f"{prefix}{field}" if field != "__all__" or not prefix else prefix.rstrip(".")
+        errors.setdefault(key, []).extend(messages)
+
+
+def _active_custom_fields() -> list[CustomFieldDefinition]:
+    return list(CustomFieldDefinition.objects.filter(is_active=True))
+
+
+def _check_owner(*, by: User, owner: User, errors: dict[str, list[str]]) -> None:
+    if not owner.is_active:
+        errors.setdefault("owner", []).append(_("The owner must be an active user."))
+    elif not assignable_users(by).filter(pk=owner.pk).exists():
+        errors.setdefault("owner", []).append(
+            _("You may only assign customers to users inside your own data scope.")
+        )
+
+
+def _clean_customer(customer: Customer, errors: dict[str, list[str]], exclude=()) -> None:
+    customer.name = (customer.name or "").strip()
+    if customer.credit_code is not None:
+        customer.credit_code = customer.credit_code.strip().upper() or None
+    try:
+        customer.full_clean(exclude=["owner", "code", *exclude], validate_unique=True)
+    except ValidationError as exc:
+        _collect(errors, exc)
+    industry, region = customer.industry, customer.region
+    if industry is not None and industry.children.filter(is_active=True).exists():
+        errors.setdefault("industry", []).append(
+            _("Choose a specific industry within %(category)s.") % {"category": industry.label}
+        )
+    if region is not None and region.parent_id is None:
+        errors.setdefault("region", []).append(
+            _("Choose a province-level region within %(area)s.") % {"area": region.label}
+        )
+
+
+def _clean_contact(contact: Contact, errors: dict[str, list[str]], prefix: str = "") -> None:
+    contact.name = (contact.name or "").strip()
+    contact.mobile = normalize_mobile(contact.mobile)
+    contact.mobile_last4 = contact.mobile[-4:] if contact.mobile else ""
+    try:
+        contact.full_clean(exclude=["customer"], validate_constraints=False)
+    except ValidationError as exc:
+        _collect(errors, exc, prefix)
+
+
+def _derive(customer: Customer) -> None:
+    customer.name_pinyin = pinyin_full(customer.name)[:512]
+    customer.name_initials = pinyin_initials(customer.name)[:128]
+    customer.department_id = customer.owner.department_id
+
+
+def customer_new_code() -> str:
+    """CX + yyyymm + 5-digit serial per month (CX20231001001); serials never reused."""
+    prefix = f"CX{timezone.localdate():%Y%m}"
+    return f"{prefix}{next_serial(prefix):05d}"
+
+
+def customer_create(
+    *,
+    by: User,
+    data: dict[str, Any],
+    decision_maker: dict[str, Any],
+    owner: User | None = None,
+    custom_fields: dict[str, Any] | None = None,
+) -> Customer:
+    """Create a customer with its key decision maker; all errors reported at once."""
+    owner = owner or by
+    errors: dict[str, list[str]] = {}
+    customer = Customer(
+        owner=owner, created_by=by, **{k: data[k] for k in CUSTOMER_FIELDS if k in data}
+    )
+    _check_owner(by=by, owner=owner, errors=errors)
+    _clean_customer(customer, errors)
+    contact = Contact(
+        is_decision_maker=True, **{k: decision_maker.get(k) or "" for k in CONTACT_FIELDS}
+    )
+    _clean_contact(contact, errors, prefix="decision_maker.")
+    if not contact.mobile:
+        errors.setdefault("decision_maker.mobile", []).append(
+            _("The decision maker's mobile number is required.")
+        )
+    try:
+        customer.custom_fields = check_custom_values(_active_custom_fields(), custom_fields)
+    except ValidationError as exc:
+        _collect(errors, exc)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        customer.code = customer_new_code()
+        _derive(customer)
+        customer._history_user = by
+        customer.save()
+        contact.customer = customer
+        contact._history_user = by
+        contact.save()
+    return customer
+
+
+def _lock_current(model, pk: int, expected_version: int | None):
+    current = model.objects.select_for_update().get(pk=pk)
+    if expected_version is None or int(expected_version) != current.version:
+        raise StaleEditError(current)
+    return current
+
+
+def customer_update(
+    *,
+    customer: Customer,
+    by: User,
+    data: dict[str, Any],
+    expected_version: int | None,
+    decision_maker: dict[str, Any] | None = None,
+    owner: User | None = None,
+    custom_fields: dict[str, Any] | None = None,
+) -> Customer:
+    """Update fields (and the decision maker); refused if the record changed since it was read.
+
+    Status is not changed here: it has its own flow (reason, approval).
+    """
+    if not can_edit_customer(by, customer):
+        raise PermissionDenied
+    with transaction.atomic():
+        current = _lock_current(Customer, customer.pk, expected_version)
+        errors: dict[str, list[str]] = {}
+        for field in CUSTOMER_FIELDS:
+            if field in data and field != "status":
+                setattr(current, field, data[field])
+        if owner is not None and owner.pk != current.owner_id:
+            _check_owner(by=by, owner=owner, errors=errors)
+            current.owner = owner
+        _clean_customer(current, errors)
+        if custom_fields is not None:
+            merged = {**current.custom_fields, **custom_fields}
+            try:
+                current.custom_fields = check_custom_values(_active_custom_fields(), merged)
+            except ValidationError as exc:
+                _collect(errors, exc)
+        contact = None
+        if decision_maker is not None:
+            contact = current.contacts.filter(is_decision_maker=True).first() or Contact(
+                customer=current, is_decision_maker=True
+            )
+            for field in CONTACT_FIELDS:
+                if field in decision_maker:
+                    setattr(contact, field, decision_maker[field] or "")
+            _clean_contact(contact, errors, prefix="decision_maker.")
+            if not contact.mobile:
+                errors.setdefault("decision_maker.mobile", []).append(
+                    _("The decision maker's mobile number is required.")
+                )
+        if errors:
+            raise ValidationError(errors)
+        _derive(current)
+        current.version = F("version") + 1
+        current._history_user = by
+        current.save()
+        if contact is not None and (contact.pk is None or _contact_changed(contact)):
+            if contact.pk is not None:
+                contact.version = F("version") + 1
+            contact._history_user = by
+            contact.save()
+    current.refresh_from_db()
+    return current
+
+
+def _contact_changed(contact: Contact) -> bool:
+    saved = Contact.objects.filter(pk=contact.pk).values(*CONTACT_FIELDS).first()
+    return saved is None or any(saved[f] != getattr(contact, f) for f in CONTACT_FIELDS)
+
+
+def contact_create(*, customer: Customer, by: User, data: dict[str, Any]) -> Contact:
+    if not can_edit_customer(by, customer):
+        raise PermissionDenied
+    errors: dict[str, list[str]] = {}
+    contact = Contact(customer=customer, **{k: data.get(k) or "" for k in CONTACT_FIELDS})
+    _clean_contact(contact, errors)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        contact._history_user = by
+        contact.save()
+        Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now())
+    return contact
+
+
+def contact_update(
+    *, contact: Contact, by: User, data: dict[str, Any], expected_version: int | None
+) -> Contact:
+    if not can_edit_customer(by, contact.customer):
+        raise PermissionDenied
+    with transaction.atomic():
+        current = _lock_current(Contact, contact.pk, expected_version)
+        for field in CONTACT_FIELDS:
+            if field in data:
+                setattr(current, field, data[field] or "")
+        errors: dict[str, list[str]] = {}
+        _clean_contact(current, errors)
+        if current.is_decision_maker and not current.mobile:
+            errors.setdefault("mobile", []).append(
+                _("The decision maker's mobile number is required.")
+            )
+        if errors:
+            raise ValidationError(errors)
+        current.version = F("version") + 1
+        current._history_user = by
+        current.save()
+        Customer.objects.filter(pk=current.customer_id).update(updated_at=timezone.now())
+    current.refresh_from_db()
+    return current
+
+
+def contact_make_decision_maker(*, contact: Contact, by: User) -> Contact:
+    """Move the key-decision-maker mark to `contact` (exactly one per customer)."""
+    if not can_edit_customer(by, contact.customer):
+        raise PermissionDenied
+    if not contact.mobile:
+        raise ValidationError(
+            {"mobile": _("Add a mobile number before making this contact the decision maker.")}
+        )
+    with transaction.atomic():
+        for other in (
+            Contact.objects.select_for_update()
+            .filter(customer_id=contact.customer_id, is_decision_maker=True)
+            .exclude(pk=contact.pk)
+        ):
+            other.is_decision_maker = False
+            other._history_user = by
+            other.save()
+        contact.is_decision_maker = True
+        contact._history_user = by
+        contact.save()
+    return contact
+
+
+def contact_delete(*, contact: Contact, by: User) -> None:
+    if not can_edit_customer(by, contact.customer):
+        raise PermissionDenied
+    if contact.is_decision_maker:
+        raise ValidationError(
+            _("Make another contact the key decision maker before deleting this one.")
+        )
+    with transaction.atomic():
+        contact._history_user = by
+        contact.delete()
+
+
+def customer_share_set(*, customer: Customer, user: User, access: str, by: User) -> CustomerShare:
+    """Add a colleague to the customer's related team, or change their access."""
+    if not can_manage_team(by, customer):
+        raise PermissionDenied
+    if user.pk == customer.owner_id:
+        raise ValidationError({"user": _("The owner is already responsible for this customer.")})
+    if not user.is_active:
+        raise ValidationError({"user": _("Only active users can join a related team.")})
+    share, _created = CustomerShare.objects.update_or_create(
+        customer=customer, user=user, defaults={"access": access}
+    )
+    share.full_clean()
+    return share
+
+
+def customer_share_remove(*, customer: Customer, user: User, by: User) -> None:
+    if not can_manage_team(by, customer):
+        raise PermissionDenied
+    CustomerShare.objects.filter(customer=customer, user=user).delete()
+
+
+def customer_unmask(
+    *, customer: Customer, by: User, ip_address: str | None, contact: Contact | None = None
+) -> dict[int, str]:
+    """Reveal mobile numbers of the customer's contacts (or one contact); logged per number."""
+    if not can_unmask(by, customer):
+        raise PermissionDenied
+    contacts = customer.contacts.exclude(mobile="")
+    if contact is not None:
+        contacts = contacts.filter(pk=contact.pk)
+    revealed = {c.pk: c.mobile for c in contacts}
+    UnmaskLog.objects.bulk_create(
+        UnmaskLog(user=by, customer=customer, contact_id=pk, field="mobile", ip_address=ip_address)
+        for pk in revealed
+    )
+    return revealed
