@@ -181,9 +181,9 @@ LEGAL_FORM_SUFFIXES = (
     "站",
     "所",
 )
+_SUFFIXES_LONGEST_FIRST = sorted(LEGAL_FORM_SUFFIXES, key=len, reverse=True)
 FOREIGN_LEGAL_FORMS = re.compile(
-    r"(co\.?,?\s*ltd\.?|limited|inc\.?|corp\.?|corporation|llc|gmbh|ag|s\.?a\.?|plc|pte\.?\s*ltd\.?|"
-    r"k\.?k\.?|b\.?v\.?|company)$",
+    r"\b(co\.?,?\s*ltd|ltd|limited|inc|corp|corporation|llc|gmbh|plc|company|ag|s\.a|b\.v|k\.k)\b",
     re.IGNORECASE,
 )
 _PERSON_NAME = re.compile(
@@ -210,11 +210,9 @@ def check_customer_name(name: str, customer_type: str) -> None:
                 code="person_name",
             )
         return
-    stem_ok = False
-    for suffix in LEGAL_FORM_SUFFIXES:
-        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            stem_ok = True
-            break
+    # The longest legal form that ends the name must leave a real name before it.
+    suffix = next((s for s in _SUFFIXES_LONGEST_FIRST if name.endswith(s)), None)
+    stem_ok = suffix is not None and len(name) - len(suffix) >= 2
     if not stem_ok and FOREIGN_LEGAL_FORMS.search(name) and len(name) > 8:
         stem_ok = True
     if not stem_ok:
