@@ -51,7 +51,8 @@ def test_customer_gets_cx_month_serial_code_and_derived_fields(owner):
     customer = _create(owner, name="腾讯科技（深圳）有限公司")
 
     prefix = f"CX{timezone.localdate():%Y%m}"
-    assert customer.code.startswith(prefix) and len(customer.code) == len(prefix) + 5
+    assert customer.code.startswith(prefix)
+    assert len(customer.code) == len(prefix) + 5
     assert customer.name_initials.startswith("txkj")
     assert customer.department == owner.department
     assert customer.decision_maker.mobile_last4 == customer.decision_maker.mobile[-4:]
