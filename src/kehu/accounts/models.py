@@ -131,3 +131,46 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.full_name or self.get_full_name() or self.username
+
+
+class HandoverState(models.TextChoices):
+    PENDING = "pending", _("Awaiting the department head")
+    DONE = "done", _("Done")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Handover(models.Model):
+    """离职交接 (spec §1, §4.2): everything one user owns moves to another, once the department
+    head confirms; the report lists what moved."""
+
+    from_user = models.ForeignKey(
+        User, verbose_name=_("from"), on_delete=models.PROTECT, related_name="handovers_out"
+    )
+    to_user = models.ForeignKey(
+        User, verbose_name=_("to"), on_delete=models.PROTECT, related_name="handovers_in"
+    )
+    requested_by = models.ForeignKey(
+        User, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    approver = models.ForeignKey(
+        User,
+        verbose_name=_("confirmed by (department head)"),
+        on_delete=models.PROTECT,
+        related_name="handovers_to_confirm",
+    )
+    deactivate = models.BooleanField(_("deactivate the departing user afterwards"), default=False)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=HandoverState.choices, default=HandoverState.PENDING
+    )
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("handover")
+        verbose_name_plural = _("handovers")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_user} → {self.to_user} ({self.state})"

@@ -199,9 +199,12 @@ class Customer(VersionedModel):
         related_name="+",
     )
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    last_interaction_at = models.DateTimeField(
+        _("last interaction"), null=True, blank=True, editable=False, db_index=True
+    )
 
     history = HistoricalRecords(
-        excluded_fields=["name_pinyin", "name_initials", "version"],
+        excluded_fields=["name_pinyin", "name_initials", "version", "last_interaction_at"],
         user_related_name="+",
     )
     objects = CustomerQuerySet.as_manager()
@@ -395,3 +398,75 @@ class UnmaskLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.field} {self.customer_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class StatusChangeState(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    APPLIED = "applied", _("Applied (no approval needed)")
+
+
+class StatusChangeQuerySet(models.QuerySet):
+    def visible_to(self, user) -> StatusChangeQuerySet:
+        from kehu.core.access import customer_scope_q
+
+        return self.filter(customer_scope_q(user, prefix="customer__") | models.Q(approver=user))
+
+
+class StatusChange(TimeStampedModel):
+    """A customer status change with its reason; to 成交客户 or 流失客户 it waits for the
+    department head's approval (spec §2.5) and only then changes the customer."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="status_changes",
+    )
+    from_status = models.CharField(_("from"), max_length=16, choices=Status.choices)
+    to_status = models.CharField(_("to"), max_length=16, choices=Status.choices)
+    reason = models.CharField(_("reason"), max_length=500)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="status_requests",
+    )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approver"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="status_approvals",
+    )
+    state = models.CharField(_("state"), max_length=16, choices=StatusChangeState.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.CharField(_("decision note"), max_length=500, blank=True)
+
+    objects = StatusChangeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(state="pending"),
+                name="status_change_one_pending",
+            )
+        ]
+        indexes = [models.Index(fields=["approver", "state"], name="status_change_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.from_status} → {self.to_status} ({self.state})"
