@@ -4,9 +4,13 @@ from rest_framework.routers import DefaultRouter
 
 from kehu.accounts.api import register as register_accounts
 from kehu.customers.api import register as register_customers
+from kehu.interactions.api import register as register_interactions
+from kehu.tags.api import register as register_tags
 
 router = DefaultRouter()
 register_accounts(router)
 register_customers(router)
+register_interactions(router)
+register_tags(router)
 
 urlpatterns = router.urls

@@ -18,6 +18,12 @@ celery_app.conf.task_always_eager = True
 celery_app.conf.task_eager_propagates = True
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Full-strength hashing costs ~2 s per named user; tests are not about the hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def org(db):
     from kehu.accounts.tests.factories import build_org

@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -69,6 +70,8 @@ INSTALLED_APPS = [
     "kehu.core",
     "kehu.accounts",
     "kehu.customers",
+    "kehu.interactions",
+    "kehu.tags",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +148,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("KEHU_STATIC_ROOT", str(DATA_DIR / "static")))
+STATICFILES_DIRS = [BASE_DIR / "static"]  # project-wide assets: vendor/ (offline) and kehu/
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -195,15 +199,16 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery: embedded file-system broker by default, Redis/RabbitMQ by KEHU_BROKER_URL ------
-CELERY_BROKER_URL = env("KEHU_BROKER_URL", "filesystem://")
-if CELERY_BROKER_URL == "filesystem://":
+CELERY_BROKER_URL = env("KEHU_BROKER_URL", "filesystem://localhost//")
+if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = DATA_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = env("KEHU_RESULT_BACKEND", "") or None
@@ -215,6 +220,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "kehu.core.tasks.heartbeat", "schedule": 60.0},
+    "task-reminders": {"task": "kehu.interactions.tasks.send_due_reminders", "schedule": 60.0},
+    "classify-customers": {
+        "task": "kehu.tags.tasks.classify_all",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # --- Mail ---------------------------------------------------------------------------------
@@ -241,5 +251,6 @@ LOGGING = {
 }
 
 # --- Kehu domain settings -----------------------------------------------------------------
+KEHU_BASE_URL = env("KEHU_BASE_URL", "http://127.0.0.1:8000")
 KEHU_LIST_PAGE_SIZE = int(env("KEHU_LIST_PAGE_SIZE", "25"))
 KEHU_COMPANY_NAME = env("KEHU_COMPANY_NAME", _("Kehu CRM"))

@@ -1,2 +1,236 @@
-def register(router):
-    pass
+"""Organisation API: who am I, whom can I pick as an owner, the department tree, tokens."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import permissions, serializers, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.response import Response
+
+from kehu.accounts.models import DataScope, Department, Role, UnmaskScope, User
+from kehu.accounts.selectors import department_subtree_ids, user_rights
+from kehu.core.api_schema import BAD_REQUEST, SingleObjectAutoSchema
+
+
+# --- references used by other apps' serializers ------------------------------------------------
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="display_name")
+
+
+class DepartmentRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+# --- /me/ -----------------------------------------------------------------------------------
+class DataScopeField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=DataScope.choices, **kwargs)
+
+
+class DataScopeFieldExtension(OpenApiSerializerFieldExtension):
+    """Read and write scopes share one choice set: one ``DataScope`` component for both
+    (spectacular would otherwise name the set twice and warn)."""
+
+    target_class = DataScopeField
+
+    def map_serializer_field(self, auto_schema, direction):
+        component = ResolvedComponent(
+            name="DataScope",
+            type=ResolvedComponent.SCHEMA,
+            object="DataScope",
+            schema={
+                "type": "string",
+                "enum": list(DataScope.values),
+                "description": "\n".join(f"* `{v}` - {label}" for v, label in DataScope.choices),
+            },
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
+class RoleSerializer(serializers.ModelSerializer):
+    label = serializers.SerializerMethodField()
+    read_scope = DataScopeField()
+    write_scope = DataScopeField()
+
+    class Meta:
+        model = Role
+        fields = ["code", "label", "read_scope", "write_scope", "unmask_scope", "is_admin"]
+
+    def get_label(self, role: Role) -> str:
+        return str(role)
+
+
+class RightsSerializer(serializers.Serializer):
+    read_scope = DataScopeField()
+    write_scope = DataScopeField()
+    unmask_scope = serializers.ChoiceField(choices=UnmaskScope.choices)
+    is_admin = serializers.BooleanField()
+
+
+class MeSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name")
+    department = DepartmentRefSerializer(allow_null=True)
+    superior = UserRefSerializer(allow_null=True)
+    roles = RoleSerializer(many=True)
+    rights = serializers.SerializerMethodField(
+        help_text="What the roles add up to: the widest scope of each kind."
+    )
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "name",
+            "full_name",
+            "email",
+            "department",
+            "superior",
+            "roles",
+            "rights",
+            "is_superuser",
+        ]
+
+    @extend_schema_field(RightsSerializer)
+    def get_rights(self, user: User) -> dict:
+        return RightsSerializer(user_rights(user)).data
+
+
+@extend_schema(tags=["organisation"])
+class MeViewSet(viewsets.ViewSet):
+    schema = SingleObjectAutoSchema()
+
+    @extend_schema(responses=MeSerializer, summary="The signed-in user, roles and rights")
+    def list(self, request):
+        return Response(MeSerializer(request.user).data)
+
+
+# --- /users/ --------------------------------------------------------------------------------
+class UserSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name")
+    department = DepartmentRefSerializer(allow_null=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name", "full_name", "department"]
+
+
+class UserFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"), method="filter_search", max_length=64, help_text=_("Username or name")
+    )
+    department = django_filters.ModelChoiceFilter(
+        label=_("department"),
+        queryset=Department.objects.all(),
+        method="filter_department",
+        help_text=_("Members of this department and the departments below it"),
+    )
+
+    class Meta:
+        model = User
+        fields: list[str] = []
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(username__icontains=value) | Q(full_name__icontains=value))
+
+    def filter_department(self, queryset, name, value):
+        return queryset.filter(department_id__in=department_subtree_ids(value.pk))
+
+
+@extend_schema(tags=["organisation"])
+@extend_schema_view(
+    list=extend_schema(summary="Active users (to pick an owner or a team member)"),
+    retrieve=extend_schema(summary="One active user"),
+)
+class UserViewSet(viewsets.ReadOnlyModelViewSet):
+    """Every signed-in user may list colleagues; only names and departments are shown."""
+
+    serializer_class = UserSerializer
+    queryset = User.objects.filter(is_active=True).select_related("department").order_by("id")
+    filterset_class = UserFilter
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
+
+
+# --- /departments/ --------------------------------------------------------------------------
+class DepartmentNodeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    parent_id = serializers.IntegerField(allow_null=True)
+    head = UserRefSerializer(allow_null=True)
+
+
+# The tree refers to itself; declared after the class so the schema gets one recursive component.
+DepartmentNodeSerializer._declared_fields["children"] = DepartmentNodeSerializer(many=True)
+
+
+def department_tree() -> list[dict]:
+    """All departments as nested nodes, roots first, in their sort order: two queries."""
+    departments = list(Department.objects.select_related("head").order_by("sort_order", "id"))
+    nodes = {d.pk: {"department": d, "children": []} for d in departments}
+    roots = []
+    for department in departments:
+        node = nodes[department.pk]
+        parent = nodes.get(department.parent_id)
+        (parent["children"] if parent else roots).append(node)
+
+    def build(node) -> dict:
+        department = node["department"]
+        return {
+            "id": department.pk,
+            "name": department.name,
+            "parent_id": department.parent_id,
+            "head": department.head,
+            "children": [build(child) for child in node["children"]],
+        }
+
+    return [build(root) for root in roots]
+
+
+@extend_schema(tags=["organisation"])
+class DepartmentViewSet(viewsets.ViewSet):
+    @extend_schema(
+        responses=DepartmentNodeSerializer(many=True), summary="The department tree (roots first)"
+    )
+    def list(self, request):
+        return Response(DepartmentNodeSerializer(department_tree(), many=True).data)
+
+
+# --- /auth/token/ ---------------------------------------------------------------------------
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text='Send it as the header "Authorization: Token <token>".')
+
+
+@extend_schema(tags=["auth"])
+class AuthTokenViewSet(viewsets.GenericViewSet):
+    """Exchange a username and password for an API token (the same token on every call)."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+    serializer_class = AuthTokenSerializer
+
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses={200: TokenSerializer, 400: BAD_REQUEST},
+        summary="Obtain an API token",
+    )
+    def create(self, request):
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
+
+
+def register(router) -> None:
+    router.register("me", MeViewSet, basename="me")
+    router.register("users", UserViewSet, basename="user")
+    router.register("departments", DepartmentViewSet, basename="department")
+    router.register("auth/token", AuthTokenViewSet, basename="auth-token")

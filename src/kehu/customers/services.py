@@ -112,15 +112,20 @@ def _clean_contact(contact: Contact, errors: dict[str, list[str]], prefix: str =
         _collect(errors, exc, prefix)
 
 
-def _derive(customer: Customer) -> None:
+def customer_derive_fields(customer: Customer) -> None:
+    """Fields computed from others: pinyin for search, the owner's department for scope."""
     customer.name_pinyin = pinyin_full(customer.name)[:512]
     customer.name_initials = pinyin_initials(customer.name)[:128]
     customer.department_id = customer.owner.department_id
 
 
+def customer_code_prefix() -> str:
+    return f"CX{timezone.localdate():%Y%m}"
+
+
 def customer_new_code() -> str:
     """CX + yyyymm + 5-digit serial per month (CX20231001001); serials never reused."""
-    prefix = f"CX{timezone.localdate():%Y%m}"
+    prefix = customer_code_prefix()
     return f"{prefix}{next_serial(prefix):05d}"
 
 
@@ -156,7 +161,7 @@ def customer_create(
         raise ValidationError(errors)
     with transaction.atomic():
         customer.code = customer_new_code()
-        _derive(customer)
+        customer_derive_fields(customer)
         customer._history_user = by
         customer.save()
         contact.customer = customer
@@ -199,9 +204,15 @@ def customer_update(
             current.owner = owner
         _clean_customer(current, errors)
         if custom_fields is not None:
-            merged = {**current.custom_fields, **custom_fields}
+            definitions = _active_custom_fields()
+            active = {d.key for d in definitions}
+            # Values of fields an administrator has since deactivated are kept as they are.
+            retired = {k: v for k, v in current.custom_fields.items() if k not in active}
+            merged = {k: v for k, v in current.custom_fields.items() if k in active}
+            merged.update(custom_fields)
             try:
-                current.custom_fields = check_custom_values(_active_custom_fields(), merged)
+                cleaned = check_custom_values(definitions, merged)
+                current.custom_fields = {**retired, **cleaned}
             except ValidationError as exc:
                 _collect(errors, exc)
         contact = None
@@ -219,7 +230,7 @@ def customer_update(
                 )
         if errors:
             raise ValidationError(errors)
-        _derive(current)
+        customer_derive_fields(current)
         current.version = F("version") + 1
         current._history_user = by
         current.save()

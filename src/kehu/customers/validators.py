@@ -288,11 +288,11 @@ def clean_custom_value(definition: CustomFieldDefinition, value: Any) -> Any:
             raise ValidationError(_("Enter a number."))
         if definition.min_value is not None and number < definition.min_value:
             raise ValidationError(
-                _("Must be at least %(min)s.") % {"min": definition.min_value.normalize()}
+                _("Must be at least %(min)s.") % {"min": f"{definition.min_value.normalize():f}"}
             )
         if definition.max_value is not None and number > definition.max_value:
             raise ValidationError(
-                _("Must be at most %(max)s.") % {"max": definition.max_value.normalize()}
+                _("Must be at most %(max)s.") % {"max": f"{definition.max_value.normalize():f}"}
             )
         return int(number) if number == number.to_integral_value() else float(number)
     if kind == CustomFieldType.DATE:

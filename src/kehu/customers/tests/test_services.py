@@ -373,3 +373,18 @@ def test_individual_customer_with_a_persons_name(owner):
 
 def test_make_customer_factory_round_trip(owner):
     assert make_customer(owner=owner, name="杭州西湖茶业有限公司").owner == owner
+
+
+def test_values_of_a_deactivated_custom_field_survive_later_updates(owner, custom_fields):
+    customer = _create(owner, custom_fields={"revenue": 10, "wechat": "kehu"})
+    CustomFieldDefinition.objects.filter(key="wechat").update(is_active=False)
+
+    updated = customer_update(
+        customer=customer,
+        by=owner,
+        data={},
+        custom_fields={"revenue": 20},
+        expected_version=customer.version,
+    )
+
+    assert updated.custom_fields == {"revenue": 20, "wechat": "kehu"}

@@ -1,0 +1,81 @@
+"""OpenAPI helpers for the API modules: error bodies and a single-object schema.
+
+Kept apart from core/api.py, which DRF imports while it is itself loading (the pagination
+class); drf-spectacular's AutoSchema imports DRF's generic views, so it cannot live there.
+"""
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+
+class SingleObjectAutoSchema(AutoSchema):
+    """For a resource without an id in its path (``/me/``) served by a viewset's ``list``:
+    document one object, not a paginated array."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
+class NamedChoiceField(serializers.ChoiceField):
+    """A choice field documented as the enum component `enum_name`. Several models have a
+    "status" or "state" with different choices; named by field, they would collide."""
+
+    def __init__(self, *, enum_name: str, **kwargs):
+        self.enum_name = enum_name
+        super().__init__(**kwargs)
+
+
+class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = NamedChoiceField
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        component = ResolvedComponent(
+            name=field.enum_name,
+            type=ResolvedComponent.SCHEMA,
+            object=field.enum_name,
+            schema={
+                "type": "string",
+                "enum": list(field.choices),
+                "description": "\n".join(f"* `{k}` - {v}" for k, v in field.choices.items()),
+            },
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
+# --- schema components for error bodies -----------------------------------------------------
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="A translated message.")
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why nothing was saved (translated).")
+    code = serializers.CharField(help_text='Always "stale".')
+    current_version = serializers.IntegerField(help_text="Send this version when retrying.")
+    current = serializers.JSONField(help_text="The record as it is now, as GET returns it.")
+
+
+FIELD_ERRORS_SCHEMA = {
+    "type": "object",
+    "description": (
+        'Messages per field, e.g. {"decision_maker.mobile": ["…"], "custom_fields.level": ["…"]}; '
+        '"non_field_errors" for errors about the whole input.'
+    ),
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+
+BAD_REQUEST = OpenApiResponse(FIELD_ERRORS_SCHEMA, description="Invalid input; nothing was saved.")
+FORBIDDEN = OpenApiResponse(
+    ErrorSerializer, description="Not authenticated, or the record is visible but not editable."
+)
+NOT_FOUND = OpenApiResponse(
+    ErrorSerializer, description="No such record, or it is outside your data scope."
+)
+CONFLICT = OpenApiResponse(
+    ConflictSerializer,
+    description="Someone saved the record after you read it (stale version); nothing was saved.",
+)

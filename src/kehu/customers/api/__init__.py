@@ -1,0 +1,17 @@
+"""Customer REST API (``/api/v1/customers/``, ``/api/v1/contacts/`` and the presets)."""
+
+from kehu.customers.api.views import (
+    ContactViewSet,
+    CustomerViewSet,
+    CustomFieldViewSet,
+    IndustryViewSet,
+    RegionViewSet,
+)
+
+
+def register(router) -> None:
+    router.register("customers", CustomerViewSet, basename="customer")
+    router.register("contacts", ContactViewSet, basename="contact")
+    router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
+    router.register("industries", IndustryViewSet, basename="industry")
+    router.register("regions", RegionViewSet, basename="region")
