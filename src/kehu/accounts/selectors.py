@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import models
 from django.db.models import QuerySet
 
 from kehu.accounts.models import (
@@ -25,6 +26,7 @@ class Rights:
     write_scope: str
     unmask_scope: str
     is_admin: bool
+    role_codes: frozenset[str] = frozenset()
 
 
 NO_RIGHTS = Rights(DataScope.OWN, DataScope.OWN, UnmaskScope.NONE, False)
@@ -38,7 +40,8 @@ def user_rights(user: User) -> Rights:
     if not user.is_authenticated or not user.is_active:
         rights = NO_RIGHTS
     elif user.is_superuser:
-        rights = Rights(DataScope.COMPANY, DataScope.COMPANY, UnmaskScope.VISIBLE, True)
+        codes = frozenset(Role.objects.filter(users=user).values_list("code", flat=True))
+        rights = Rights(DataScope.COMPANY, DataScope.COMPANY, UnmaskScope.VISIBLE, True, codes)
     else:
         roles = list(Role.objects.filter(users=user))
         rights = Rights(
@@ -46,6 +49,7 @@ def user_rights(user: User) -> Rights:
             write_scope=max((r.write_scope for r in roles), key=SCOPE_RANK.get, default="own"),
             unmask_scope=max((r.unmask_scope for r in roles), key=UNMASK_RANK.get, default="none"),
             is_admin=any(r.is_admin for r in roles),
+            role_codes=frozenset(r.code for r in roles),
         )
     user._kehu_rights = rights  # type: ignore[union-attr]
     return rights
@@ -111,3 +115,24 @@ def assignable_users(user: User) -> QuerySet[User]:
     if rights.write_scope == DataScope.DEPARTMENT and user.department_id:
         return active.filter(department_id__in=department_subtree_ids(user.department_id))
     return active.filter(pk=user.pk)
+
+
+def department_head_for(department_id: int | None, *, excluding: User | None = None) -> User | None:
+    """The nearest active department head up the tree, skipping `excluding` (no one approves
+    their own request)."""
+    heads = dict(Department.objects.values_list("id", "head_id"))
+    for dept_id in department_ancestor_ids(department_id):
+        head_id = heads.get(dept_id)
+        if head_id and (excluding is None or head_id != excluding.pk):
+            head = User.objects.filter(pk=head_id, is_active=True).first()
+            if head is not None:
+                return head
+    return None
+
+
+def administrators() -> QuerySet[User]:
+    return (
+        User.objects.filter(is_active=True)
+        .filter(models.Q(is_superuser=True) | models.Q(roles__is_admin=True))
+        .distinct()
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kehu.accounts.models import UnmaskScope
+from kehu.accounts.models import RoleCode, UnmaskScope
 from kehu.accounts.selectors import user_rights
 from kehu.core.access import can_edit_customer
 
@@ -38,3 +38,34 @@ def can_manage_team(user: User, customer: Customer) -> bool:
 
 def can_manage_configuration(user: User) -> bool:
     return is_administrator(user)
+
+
+def can_review_tags(user: User) -> bool:
+    """The data administrator (data steward) or an administrator approves new tags."""
+    rights = user_rights(user)
+    return rights.is_admin or RoleCode.DATA_STEWARD in rights.role_codes
+
+
+def can_tag_customer(user: User, customer: Customer) -> bool:
+    return can_edit_customer(user, customer)
+
+
+def can_decide_status_change(user: User, change) -> bool:
+    """The assigned approver, or an administrator; never the person who asked."""
+    if change.requested_by_id == user.pk:
+        return False
+    return change.approver_id == user.pk or is_administrator(user)
+
+
+def can_request_handover(user: User, from_user: User) -> bool:
+    """An administrator, or a department head over the departing user's department."""
+    if is_administrator(user):
+        return True
+    from kehu.accounts.selectors import department_ancestor_ids
+
+    headed = set(user.headed_departments.values_list("id", flat=True))
+    return bool(headed & set(department_ancestor_ids(from_user.department_id)))
+
+
+def can_confirm_handover(user: User, handover) -> bool:
+    return handover.approver_id == user.pk
