@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("kehu.core.urls")),
     path("accounts/", include("kehu.accounts.urls")),
     path("customers/", include("kehu.customers.urls")),
+    path("interactions/", include("kehu.interactions.urls")),
     path("admin/", admin.site.urls),
 ]
 

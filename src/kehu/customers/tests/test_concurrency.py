@@ -16,7 +16,7 @@ THREADS = 8
 PER_THREAD = 10
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_creation_gives_unique_gap_tolerant_codes(org):
     start = threading.Barrier(THREADS)
     failures: list[BaseException] = []

@@ -1,0 +1,163 @@
+"""Template helpers shared by every page: navigation, formats (money, relative time), badges,
+masking and sortable column headers. ``{% load kehu %}``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from kehu.customers.validators import mask_mobile
+
+register = template.Library()
+
+# The sidebar: one line per module (label, URL name, icon, path prefix that marks it active).
+# Later apps add their line here.
+MODULES = [
+    (_("Customers"), "customers:list", "bi-buildings", "/customers/"),
+]
+
+STATUS_BADGES = {
+    "prospect": "text-bg-secondary",
+    "interested": "text-bg-info",
+    "customer": "text-bg-success",
+    "lost": "text-bg-danger",
+}
+
+TEN_THOUSAND = Decimal(10000)
+
+
+@register.simple_tag(takes_context=True)
+def sidebar_modules(context) -> list[dict]:
+    request = context.get("request")
+    path = request.path if request else ""
+    modules = []
+    for label, url_name, icon, prefix in MODULES:
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        modules.append(
+            {"label": label, "url": url, "icon": icon, "active": path.startswith(prefix)}
+        )
+    return modules
+
+
+@register.filter
+def masked(value: str | None) -> str:
+    """138****5678: lists and pages never show a full mobile number without an unmask."""
+    return mask_mobile(value or "")
+
+
+def _trim(number: Decimal, places: int) -> str:
+    text = f"{number:,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@register.filter
+def short_label(label) -> str:
+    """ "Medium (100–500 staff)" → "Medium" for compact tables; the full label goes in a title."""
+    return re.split(r"\s*[(（]", str(label), maxsplit=1)[0] or str(label)
+
+
+@register.filter
+def money(value) -> str:
+    """¥ with thousands separators; in Chinese, amounts from 1万 up are shown in 万 (¥52.5万)."""
+    if value in (None, ""):
+        return ""
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    language = translation.get_language() or ""
+    if language.startswith("zh") and abs(amount) >= TEN_THOUSAND:
+        return f"¥{_trim(amount / TEN_THOUSAND, 2)}万"
+    return f"¥{_trim(amount, 2)}"
+
+
+@register.simple_tag
+def reltime(value):
+    """ "3 天前" with the exact local time on hover; dates older than a month show as a date."""
+    if not value:
+        return ""
+    if not isinstance(value, dt.datetime):
+        return format_html("{}", value)
+    local = timezone.localtime(value)
+    exact = local.strftime("%Y-%m-%d %H:%M:%S")
+    delta = timezone.now() - value
+    if delta < dt.timedelta(minutes=1):
+        text = gettext("just now")
+    elif delta < dt.timedelta(days=30):
+        text = gettext("%(delta)s ago") % {"delta": timesince(value, depth=1)}
+    else:
+        text = local.strftime("%Y-%m-%d")
+    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(), exact, text)
+
+
+@register.simple_tag
+def status_badge(customer) -> str:
+    css = STATUS_BADGES.get(customer.status, "text-bg-light")
+    return format_html(
+        '<span class="badge status-badge {}">{}</span>', css, customer.get_status_display()
+    )
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, key: str, label, descending_first: bool = False):
+    """A column header link that sorts by `key` and toggles asc/desc, keeping the filters."""
+    request = context["request"]
+    current = request.GET.get("sort", "")
+    if current == key:
+        target, icon, aria = f"-{key}", "bi-caret-up-fill", "ascending"
+    elif current == f"-{key}":
+        target, icon, aria = key, "bi-caret-down-fill", "descending"
+    else:
+        target, icon, aria = (f"-{key}" if descending_first else key), "", "none"
+    params = request.GET.copy()
+    params["sort"] = target
+    params.pop("page", None)
+    url = f"{request.path}?{params.urlencode()}"
+    return format_html(
+        '<a class="sort-link" href="{url}" hx-get="{url}" data-sort="{aria}">{label}{icon}</a>',
+        url=url,
+        aria=aria,
+        label=label,
+        icon=format_html(' <i class="bi {}" aria-hidden="true"></i>', icon) if icon else "",
+    )
+
+
+@register.simple_tag(takes_context=True)
+def sort_state(context, key: str) -> str:
+    """aria-sort value for a <th>."""
+    current = context["request"].GET.get("sort", "")
+    if current == key:
+        return "ascending"
+    if current == f"-{key}":
+        return "descending"
+    return "none"
+
+
+MESSAGE_TOASTS = {"success": "success", "error": "danger", "warning": "warning", "info": "primary"}
+
+
+@register.filter
+def toast_class(message_tags: str) -> str:
+    """Django message level → Bootstrap colour of its toast."""
+    for tag in (message_tags or "").split():
+        if tag in MESSAGE_TOASTS:
+            return MESSAGE_TOASTS[tag]
+    return "secondary"
+
+
+@register.simple_tag
+def company_name() -> str:
+    return str(settings.KEHU_COMPANY_NAME)

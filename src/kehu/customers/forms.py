@@ -1,0 +1,537 @@
+"""Forms collect and convert input; the services make the authoritative checks.
+
+Errors raised by a service are mapped back onto the form fields (``map_service_errors``), so the
+user sees each message next to the field it is about.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kehu.accounts.models import Department, User
+from kehu.accounts.selectors import assignable_users
+from kehu.customers.models import (
+    Contact,
+    Customer,
+    CustomerType,
+    CustomFieldDefinition,
+    CustomFieldType,
+    EnterpriseType,
+    Industry,
+    Region,
+    Scale,
+    ShareAccess,
+    Source,
+    Status,
+)
+from kehu.customers.validators import (
+    check_customer_name,
+    mask_mobile,
+    normalize_mobile,
+    validate_credit_code,
+    validate_mobile,
+)
+
+BLANK = [("", "---------")]
+DM_PREFIX = "dm_"  # key decision maker fields (services: "decision_maker.<field>")
+CF_PREFIX = "cf_"  # custom fields (services: "custom_fields.<key>")
+# The customer fields this form passes to the services (status only on create).
+CUSTOMER_INPUTS = (
+    "customer_type",
+    "name",
+    "credit_code",
+    "industry",
+    "scale",
+    "enterprise_type",
+    "region",
+    "city",
+    "district",
+    "street",
+    "source",
+    "first_contact_date",
+    "annual_budget",
+    "remarks",
+)
+
+
+class BootstrapForm(forms.Form):
+    """Bootstrap classes on every widget, and ``is-invalid`` on fields that carry an error."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def fields_with_errors(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name in self.errors]
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                if "is-invalid" not in widget.attrs.get("class", ""):
+                    widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+
+
+def grouped_preset_choices(model, *, parents_selectable: bool, keep: int | None = None) -> list:
+    """Two-level presets as <optgroup>s (制造业 → 汽车零部件), in one query.
+
+    A parent without children is an option of its own. `parents_selectable` adds the parent
+    at the top of its group (filters: "all of 制造业"); forms want the specific child.
+    `keep` is a record's current value, offered even if an administrator retired it since.
+    """
+    rows = list(_presets(model, keep).order_by("sort_order", "id"))
+    children: dict[int, list] = {}
+    for row in rows:
+        if row.parent_id is not None:
+            children.setdefault(row.parent_id, []).append(row)
+    choices: list = list(BLANK)
+    for row in rows:
+        if row.parent_id is not None:
+            continue
+        kids = children.get(row.pk)
+        if not kids:
+            choices.append((row.pk, row.label))
+            continue
+        group = [(kid.pk, kid.label) for kid in kids]
+        if parents_selectable:
+            group.insert(0, (row.pk, _("All of %(name)s") % {"name": row.label}))
+        choices.append((row.label, group))
+    return choices
+
+
+def _presets(model, keep: int | None):
+    active = Q(is_active=True)
+    return model.objects.filter(active | Q(pk=keep) if keep else active)
+
+
+class PresetChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField whose options are the grouped presets built above."""
+
+    def __init__(self, model, *, keep: int | None = None, **kwargs):
+        super().__init__(queryset=_presets(model, keep), **kwargs)
+        self.choices = grouped_preset_choices(model, parents_selectable=False, keep=keep)
+
+
+def date_widget() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def mobile_widget() -> forms.TextInput:
+    return forms.TextInput(
+        attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off", "maxlength": "20"}
+    )
+
+
+def custom_form_field(definition: CustomFieldDefinition) -> forms.Field:
+    """One form field per custom field; bounds and options are checked again by the service."""
+    common: dict[str, Any] = {"label": definition.label, "required": definition.required}
+    kind = definition.field_type
+    if kind == CustomFieldType.NUMBER:
+        return forms.DecimalField(**common)
+    if kind == CustomFieldType.DATE:
+        return forms.DateField(widget=date_widget(), **common)
+    if kind == CustomFieldType.CHOICE:
+        return forms.ChoiceField(choices=BLANK + [(o, o) for o in definition.choices], **common)
+    return forms.CharField(max_length=definition.max_length or 500, **common)
+
+
+class CustomerForm(BootstrapForm):
+    """Create or edit a customer with its key decision maker and custom fields.
+
+    The key decision maker's mobile is shown masked on edit (opening a form is not a way
+    around unmasking); leaving the masked value untouched keeps the stored number.
+    """
+
+    # Basic information
+    customer_type = forms.ChoiceField(label=_("customer type"), choices=CustomerType.choices)
+    name = forms.CharField(
+        label=_("customer name"),
+        max_length=128,
+        help_text=_("Full legal name as on the business licence; a person's name for individuals."),
+    )
+    credit_code = forms.CharField(
+        label=_("unified social credit code"), max_length=18, required=False
+    )
+    status = forms.ChoiceField(label=_("status"), choices=Status.choices)
+    owner = forms.ModelChoiceField(label=_("owner"), queryset=User.objects.none())
+    first_contact_date = forms.DateField(label=_("first contact date"), widget=date_widget())
+    source = forms.ChoiceField(label=_("source"), choices=BLANK + Source.choices)
+    # Classification
+    industry = forms.ModelChoiceField(
+        label=_("industry"), queryset=Industry.objects.none(), required=False
+    )
+    scale = forms.ChoiceField(label=_("scale"), choices=BLANK + Scale.choices)
+    enterprise_type = forms.ChoiceField(
+        label=_("enterprise type"), choices=BLANK + EnterpriseType.choices, required=False
+    )
+    annual_budget = forms.DecimalField(
+        label=_("annual budget (CNY)"), max_digits=14, decimal_places=2, required=False
+    )
+    # Address
+    region = forms.ModelChoiceField(
+        label=_("province / region"), queryset=Region.objects.none(), required=False
+    )
+    city = forms.CharField(label=_("city"), max_length=32, required=False)
+    district = forms.CharField(label=_("district"), max_length=32, required=False)
+    street = forms.CharField(label=_("street address"), max_length=128, required=False)
+    # Key decision maker
+    dm_name = forms.CharField(label=_("name"), max_length=64)
+    dm_title = forms.CharField(label=_("title"), max_length=64, required=False)
+    dm_mobile = forms.CharField(label=_("mobile"), max_length=20, widget=mobile_widget())
+    dm_email = forms.EmailField(label=_("email"), required=False)
+    # Remarks
+    remarks = forms.CharField(
+        label=_("remarks"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    SECTIONS = [
+        (
+            _("Basic information"),
+            ["customer_type", "name", "credit_code", "status", "owner", "first_contact_date"],
+        ),
+        (_("Classification"), ["industry", "scale", "source", "enterprise_type", "annual_budget"]),
+        (_("Address"), ["region", "city", "district", "street"]),
+        (_("Key decision maker"), ["dm_name", "dm_title", "dm_mobile", "dm_email"]),
+    ]
+
+    def __init__(self, *args, user: User, instance: Customer | None = None, **kwargs):
+        self.user = user
+        self.instance = instance
+        self.decision_maker: Contact | None = instance.decision_maker if instance else None
+        self.masked_mobile = mask_mobile(self.decision_maker.mobile) if self.decision_maker else ""
+        self.custom_definitions = list(CustomFieldDefinition.objects.filter(is_active=True))
+        if "initial" not in kwargs:
+            kwargs["initial"] = (
+                self.initial_for(instance)
+                if instance is not None
+                else {
+                    "owner": user.pk,
+                    "status": Status.PROSPECT,
+                    "first_contact_date": timezone.localdate(),
+                }
+            )
+        super().__init__(*args, **kwargs)
+        owners = assignable_users(user)
+        if instance is not None:
+            # Whoever may edit keeps the current owner even when they could not assign them.
+            owners = owners | User.objects.filter(pk=instance.owner_id)
+            del self.fields["status"]
+        else:
+            del self.fields["version"]
+        self.fields["owner"].queryset = owners.order_by("id")
+        # The class-level industry and region fields fix the order; their grouped options are
+        # built here, per request (labels follow the language, administrators edit presets).
+        industry = PresetChoiceField(
+            Industry, label=_("industry"), required=False, keep=instance and instance.industry_id
+        )
+        region = PresetChoiceField(
+            Region,
+            label=_("province / region"),
+            required=False,
+            keep=instance and instance.region_id,
+        )
+        for name, field in (("industry", industry), ("region", region)):
+            field.widget.attrs = self.fields[name].widget.attrs
+            self.fields[name] = field
+        for definition in self.custom_definitions:
+            self.fields[CF_PREFIX + definition.key] = custom_form_field(definition)
+            css = "form-select" if definition.field_type == CustomFieldType.CHOICE else ""
+            self.fields[CF_PREFIX + definition.key].widget.attrs["class"] = css or "form-control"
+        if instance is not None and self.decision_maker is not None:
+            self.fields["dm_mobile"].help_text = _(
+                "Shown masked. Leave it as it is to keep the number, or type a new one."
+            )
+
+    def initial_for(self, customer: Customer) -> dict[str, Any]:
+        initial = {
+            "customer_type": customer.customer_type,
+            "name": customer.name,
+            "credit_code": customer.credit_code or "",
+            "owner": customer.owner_id,
+            "first_contact_date": customer.first_contact_date,
+            "source": customer.source,
+            "industry": customer.industry_id,
+            "scale": customer.scale,
+            "enterprise_type": customer.enterprise_type,
+            "annual_budget": customer.annual_budget,
+            "region": customer.region_id,
+            "city": customer.city,
+            "district": customer.district,
+            "street": customer.street,
+            "remarks": customer.remarks,
+            "version": customer.version,
+        }
+        dm = self.decision_maker
+        if dm is not None:
+            initial.update(
+                dm_name=dm.name, dm_title=dm.title, dm_mobile=self.masked_mobile, dm_email=dm.email
+            )
+        for key, value in customer.custom_fields.items():
+            initial[CF_PREFIX + key] = value
+        return initial
+
+    @property
+    def is_edit(self) -> bool:
+        return self.instance is not None
+
+    def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
+        result = [
+            (title, [self[name] for name in names if name in self.fields])
+            for title, names in self.SECTIONS
+        ]
+        if self.custom_definitions:
+            result.append(
+                (
+                    _("Custom fields"),
+                    [self[CF_PREFIX + d.key] for d in self.custom_definitions],
+                )
+            )
+        return result
+
+    def clean(self):
+        """Run the service's cheap field rules here too, so that every error shows at once
+        (the service checks them again when it saves)."""
+        cleaned = super().clean()
+        name, customer_type = cleaned.get("name"), cleaned.get("customer_type")
+        if name and customer_type:
+            try:
+                check_customer_name(name, customer_type)
+            except ValidationError as exc:
+                self.map_service_errors(exc)
+        return cleaned
+
+    def clean_credit_code(self) -> str:
+        value = self.cleaned_data["credit_code"].strip().upper()
+        validate_credit_code(value)
+        return value
+
+    def clean_dm_mobile(self) -> str | None:
+        """None means "unchanged" (the masked value was left as it was)."""
+        value = self.cleaned_data["dm_mobile"].strip()
+        if self.masked_mobile and value == self.masked_mobile:
+            return None
+        validate_mobile(normalize_mobile(value))
+        return value
+
+    # --- what the services receive -------------------------------------------------------
+    def customer_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        result = {name: data.get(name) for name in CUSTOMER_INPUTS}
+        result["credit_code"] = result["credit_code"] or None
+        if not self.is_edit:
+            result["status"] = data["status"]
+        return result
+
+    def decision_maker_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        result = {
+            "name": data["dm_name"],
+            "title": data.get("dm_title", ""),
+            "email": data.get("dm_email", ""),
+        }
+        if data.get("dm_mobile") is not None:
+            result["mobile"] = data["dm_mobile"]
+        return result
+
+    def custom_field_data(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for definition in self.custom_definitions:
+            value = self.cleaned_data.get(CF_PREFIX + definition.key)
+            if value in (None, ""):
+                values[definition.key] = None
+            elif definition.field_type == CustomFieldType.NUMBER:
+                values[definition.key] = str(value)
+            else:
+                values[definition.key] = value
+        return values
+
+    def map_service_errors(self, exc: ValidationError) -> None:
+        """Put each service error next to its field: ``decision_maker.mobile`` → ``dm_mobile``,
+        ``custom_fields.x`` → ``cf_x``, ``version`` and unknown keys → the top of the form."""
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc.messages)
+            return
+        for key, messages in exc.message_dict.items():
+            if key.startswith("decision_maker."):
+                name = DM_PREFIX + key.removeprefix("decision_maker.")
+            elif key.startswith("custom_fields."):
+                name = CF_PREFIX + key.removeprefix("custom_fields.")
+            else:
+                name = key
+            if name in self.fields and name != "version":
+                self.add_error(name, messages)
+            else:
+                self.add_error(None, messages)
+
+
+class ContactForm(BootstrapForm):
+    name = forms.CharField(label=_("name"), max_length=64)
+    title = forms.CharField(label=_("title"), max_length=64, required=False)
+    mobile = forms.CharField(
+        label=_("mobile"), max_length=20, required=False, widget=mobile_widget()
+    )
+    email = forms.EmailField(label=_("email"), required=False)
+    phone = forms.CharField(label=_("landline"), max_length=32, required=False)
+    remarks = forms.CharField(
+        label=_("remarks"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, instance: Contact | None = None, **kwargs):
+        self.instance = instance
+        self.masked_mobile = mask_mobile(instance.mobile) if instance else ""
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "name": instance.name,
+                "title": instance.title,
+                "mobile": self.masked_mobile,
+                "email": instance.email,
+                "phone": instance.phone,
+                "remarks": instance.remarks,
+                "version": instance.version,
+            }
+        super().__init__(*args, **kwargs)
+        if instance is None:
+            del self.fields["version"]
+        elif instance.mobile:
+            self.fields["mobile"].help_text = _(
+                "Shown masked. Leave it as it is to keep the number, or type a new one."
+            )
+
+    def clean_mobile(self) -> str | None:
+        value = self.cleaned_data["mobile"].strip()
+        if self.masked_mobile and value == self.masked_mobile:
+            return None
+        return value
+
+    def contact_data(self) -> dict[str, Any]:
+        fields = ("name", "title", "email", "phone", "remarks")
+        data = {k: self.cleaned_data.get(k, "") for k in fields}
+        if self.cleaned_data.get("mobile") is not None:
+            data["mobile"] = self.cleaned_data["mobile"]
+        return data
+
+    def map_service_errors(self, exc: ValidationError) -> None:
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc.messages)
+            return
+        for key, messages in exc.message_dict.items():
+            self.add_error(key if key in self.fields and key != "version" else None, messages)
+
+
+class TeamMemberForm(BootstrapForm):
+    user = forms.ModelChoiceField(
+        label=_("colleague"), queryset=User.objects.none(), empty_label=_("Choose a colleague…")
+    )
+    access = forms.ChoiceField(label=_("access"), choices=ShareAccess.choices)
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = (
+            User.objects.filter(is_active=True)
+            .exclude(pk=customer.owner_id)
+            .select_related("department")
+            .order_by("department_id", "id")
+        )
+        self.fields["user"].label_from_instance = _colleague_label
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select form-select-sm"
+
+
+def _colleague_label(user: User) -> str:
+    return f"{user.display_name} · {user.department}" if user.department_id else user.display_name
+
+
+# --- the list's filter panel (fields come from customers.filters.CustomerFilter) -------------
+# Filters behind "more filters"; search and status are always shown.
+FILTER_MORE_FIELDS = (
+    "customer_type",
+    "industry",
+    "scale",
+    "source",
+    "enterprise_type",
+    "region",
+    "owner",
+    "department",
+    "budget_min",
+    "budget_max",
+)
+
+
+INDENT = "\u3000"  # an ideographic space per tree level
+
+
+def department_choices() -> list:
+    """Departments in tree order, indented by depth (one query)."""
+    rows = list(
+        Department.objects.order_by("sort_order", "id").values_list("id", "name", "parent_id")
+    )
+    children: dict[int | None, list] = {}
+    for row in rows:
+        children.setdefault(row[2], []).append(row)
+    choices: list = list(BLANK)
+    stack = [(row, 0) for row in reversed(children.get(None, []))]
+    seen: set[int] = set()
+    while stack:
+        (pk, name, _parent), depth = stack.pop()
+        if pk in seen:
+            continue
+        seen.add(pk)
+        choices.append((pk, INDENT * depth + name))
+        stack.extend((child, depth + 1) for child in reversed(children.get(pk, [])))
+    return choices
+
+
+def prepare_filter_form(form: forms.Form) -> forms.Form:
+    """Grouped presets, readable owners and Bootstrap classes for CustomerFilter's form."""
+    # django-filter's choice fields wrap assigned choices in their own iterator; the options
+    # shown are the widget's, and validation still goes through each field's queryset.
+    form.fields["industry"].widget.choices = grouped_preset_choices(
+        Industry, parents_selectable=True
+    )
+    form.fields["region"].widget.choices = grouped_preset_choices(Region, parents_selectable=True)
+    form.fields["department"].widget.choices = department_choices()
+    form.fields["owner"].queryset = form.fields["owner"].queryset.order_by("id")
+    form.fields["owner"].label_from_instance = _user_label
+    for name in ("budget_min", "budget_max"):
+        form.fields[name].widget.attrs.update(min="0", step="10000", inputmode="numeric")
+    for field in form.fields.values():
+        css = (
+            "form-select form-select-sm"
+            if isinstance(field.widget, forms.Select)
+            else ("form-control form-control-sm")
+        )
+        field.widget.attrs["class"] = css
+    form.fields["q"].widget.attrs.update(
+        type="search",
+        placeholder=_("Name, pinyin, code, contact, mobile last 4"),
+        title=form.fields["q"].help_text,
+        autocomplete="off",
+    )
+    return form
+
+
+def _user_label(user: User) -> str:
+    return user.display_name

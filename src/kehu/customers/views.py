@@ -1,0 +1,329 @@
+"""Customer pages: the list (filters, search, sort, pages; HTMX partial), create and edit,
+the 360 page with contacts, related team, unmasking and history.
+
+Records come from core.access (404 when hidden or missing, 403 when visible but read-only)
+or a selector; every write is a service call.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from kehu.core.access import access_contact, access_customer, can_edit_customer
+from kehu.core.permissions import can_create_customer, can_manage_team, can_unmask
+from kehu.customers import selectors, services
+from kehu.customers.filters import CustomerFilter
+from kehu.customers.forms import (
+    FILTER_MORE_FIELDS,
+    ContactForm,
+    CustomerForm,
+    TeamMemberForm,
+    prepare_filter_form,
+)
+from kehu.customers.models import Contact, Customer
+
+
+def _is_partial(request: HttpRequest) -> bool:
+    """An HTMX request wants the fragment; a history restore (back button) the whole page."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _vary_on_htmx(response: HttpResponse) -> HttpResponse:
+    # The same URL answers a fragment or a page: caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a proxy sets it.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _detail_url(customer: Customer, anchor: str = "") -> str:
+    url = reverse("customers:detail", args=[customer.pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
+# --- list ---------------------------------------------------------------------------------
+@login_required
+@require_GET
+def customer_list(request: HttpRequest) -> HttpResponse:
+    customer_filter = CustomerFilter(
+        data=request.GET,
+        queryset=selectors.customer_list(user=request.user),
+        user=request.user,
+    )
+    paginator = Paginator(customer_filter.qs, settings.KEHU_LIST_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    filtered = any(
+        value
+        for name in request.GET
+        if name not in ("page", "sort")
+        for value in request.GET.getlist(name)
+    )
+    context = {
+        "page_obj": page,
+        "customers": page.object_list,
+        "total": paginator.count,
+        "filtered": filtered,
+    }
+    if _is_partial(request):
+        return _vary_on_htmx(render(request, "customers/_customer_results.html", context))
+    form = prepare_filter_form(customer_filter.form)
+    context.update(
+        filter_form=form,
+        more_filter_fields=[form[name] for name in FILTER_MORE_FIELDS],
+        selected_statuses=request.GET.getlist("status"),
+        more_filters_open=any(request.GET.get(name) for name in FILTER_MORE_FIELDS),
+    )
+    return _vary_on_htmx(render(request, "customers/customer_list.html", context))
+
+
+# --- create / edit ------------------------------------------------------------------------
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_create(request: HttpRequest) -> HttpResponse:
+    if not can_create_customer(request.user):
+        raise PermissionDenied
+    form = CustomerForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(
+                by=request.user,
+                data=form.customer_data(),
+                decision_maker=form.decision_maker_data(),
+                owner=form.cleaned_data["owner"],
+                custom_fields=form.custom_field_data(),
+            )
+        except ValidationError as exc:
+            form.map_service_errors(exc)
+        else:
+            messages.success(
+                request,
+                _("Customer %(name)s was created with code %(code)s.")
+                % {"name": customer.name, "code": customer.code},
+            )
+            return redirect(_detail_url(customer))
+    return render(request, "customers/customer_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = access_customer(request.user, pk, write=True)
+    form = CustomerForm(request.POST or None, user=request.user, instance=customer)
+    stale = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_update(
+                customer=customer,
+                by=request.user,
+                data=form.customer_data(),
+                expected_version=form.cleaned_data.get("version"),
+                decision_maker=form.decision_maker_data(),
+                owner=form.cleaned_data["owner"],
+                custom_fields=form.custom_field_data(),
+            )
+        except services.StaleEditError as exc:
+            stale = True
+            form.map_service_errors(exc)
+        except ValidationError as exc:
+            form.map_service_errors(exc)
+        else:
+            messages.success(request, _("Your changes were saved."))
+            return redirect(_detail_url(customer))
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"form": form, "customer": customer, "stale": stale},
+    )
+
+
+# --- 360 page -----------------------------------------------------------------------------
+def _render_detail(
+    request: HttpRequest, customer: Customer, *, revealed: dict[int, str] | None = None
+) -> HttpResponse:
+    detail = selectors.customer_detail(customer=customer)
+    revealed = revealed or {}
+    for contact in detail.contacts:
+        contact.revealed_mobile = revealed.get(contact.pk, "")
+    manage_team = can_manage_team(request.user, customer)
+    context = {
+        "customer": customer,
+        "detail": detail,
+        "decision_maker": next((c for c in detail.contacts if c.is_decision_maker), None),
+        "can_edit": can_edit_customer(request.user, customer),
+        "can_unmask": can_unmask(request.user, customer),
+        "can_manage_team": manage_team,
+        "team_form": TeamMemberForm(customer=customer) if manage_team else None,
+    }
+    return render(request, "customers/customer_detail.html", context)
+
+
+@login_required
+@require_GET
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, access_customer(request.user, pk))
+
+
+@login_required
+@require_GET
+def customer_history(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = access_customer(request.user, pk)
+    context = {"customer": customer, "entries": selectors.customer_history(customer=customer)}
+    template = "customers/_history.html" if _is_partial(request) else "customers/history.html"
+    return _vary_on_htmx(render(request, template, context))
+
+
+@login_required
+@require_POST
+def customer_unmask(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reveal a contact's mobile (or all of the customer's); the service checks and logs."""
+    customer = access_customer(request.user, pk)
+    contact = None
+    if request.POST.get("contact"):
+        contact = _contact_of(request, customer, request.POST["contact"], write=False)
+    revealed = services.customer_unmask(
+        customer=customer, by=request.user, ip_address=_client_ip(request), contact=contact
+    )
+    if _is_partial(request) and contact is not None:
+        context = {"contact": contact, "mobile": revealed.get(contact.pk, "")}
+        return _vary_on_htmx(render(request, "customers/_mobile_revealed.html", context))
+    return _vary_on_htmx(_render_detail(request, customer, revealed=revealed))
+
+
+# --- contacts -----------------------------------------------------------------------------
+def _contact_of(request: HttpRequest, customer: Customer, contact_pk, *, write: bool) -> Contact:
+    contact = access_contact(request.user, contact_pk, write=write)
+    if contact.customer_id != customer.pk:
+        raise Http404
+    return contact
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = access_customer(request.user, pk, write=True)
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.contact_create(
+                customer=customer, by=request.user, data=form.contact_data()
+            )
+        except ValidationError as exc:
+            form.map_service_errors(exc)
+        else:
+            messages.success(request, _("Contact %(name)s was added.") % {"name": contact.name})
+            return redirect(_detail_url(customer, "contacts"))
+    return render(request, "customers/contact_form.html", {"form": form, "customer": customer})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    customer = access_customer(request.user, pk, write=True)
+    contact = _contact_of(request, customer, contact_pk, write=True)
+    form = ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_update(
+                contact=contact,
+                by=request.user,
+                data=form.contact_data(),
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except ValidationError as exc:
+            form.map_service_errors(exc)
+        else:
+            messages.success(request, _("Contact %(name)s was saved.") % {"name": contact.name})
+            return redirect(_detail_url(customer, "contacts"))
+    context = {"form": form, "customer": customer, "contact": contact}
+    return render(request, "customers/contact_form.html", context)
+
+
+@login_required
+@require_POST
+def contact_delete(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    customer = access_customer(request.user, pk, write=True)
+    contact = _contact_of(request, customer, contact_pk, write=True)
+    try:
+        services.contact_delete(contact=contact, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Contact %(name)s was deleted.") % {"name": contact.name})
+    return redirect(_detail_url(customer, "contacts"))
+
+
+@login_required
+@require_POST
+def contact_make_decision_maker(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    customer = access_customer(request.user, pk, write=True)
+    contact = _contact_of(request, customer, contact_pk, write=True)
+    try:
+        services.contact_make_decision_maker(contact=contact, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("%(name)s is now the key decision maker.") % {"name": contact.name}
+        )
+    return redirect(_detail_url(customer, "contacts"))
+
+
+# --- related team -------------------------------------------------------------------------
+def _team_customer(request: HttpRequest, pk: int) -> Customer:
+    customer = access_customer(request.user, pk)
+    if not can_manage_team(request.user, customer):
+        raise PermissionDenied
+    return customer
+
+
+@login_required
+@require_POST
+def team_add(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _team_customer(request, pk)
+    form = TeamMemberForm(request.POST, customer=customer)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errs in form.errors.values() for m in errs))
+        return redirect(_detail_url(customer, "team"))
+    member = form.cleaned_data["user"]
+    try:
+        services.customer_share_set(
+            customer=customer, user=member, access=form.cleaned_data["access"], by=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("%(name)s was added to the related team.") % {"name": member.display_name}
+        )
+    return redirect(_detail_url(customer, "team"))
+
+
+@login_required
+@require_POST
+def team_remove(request: HttpRequest, pk: int, user_pk: int) -> HttpResponse:
+    customer = _team_customer(request, pk)
+    share = next(
+        (s for s in selectors.customer_detail(customer=customer).team if s.user_id == user_pk),
+        None,
+    )
+    if share is None:
+        raise Http404
+    services.customer_share_remove(customer=customer, user=share.user, by=request.user)
+    messages.success(
+        request,
+        _("%(name)s was removed from the related team.") % {"name": share.user.display_name},
+    )
+    return redirect(_detail_url(customer, "team"))
