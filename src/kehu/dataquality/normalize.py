@@ -167,8 +167,9 @@ def fold(text: str) -> str:
 
 
 def _strip_once(name: str) -> str:
-    name = _BRACKETS.sub("", name)
-    compact = _NOISE.sub("", name)
+    without_brackets = _BRACKETS.sub("", name)
+    # A name that is all brackets keeps their content rather than becoming empty.
+    compact = _NOISE.sub("", without_brackets) or _NOISE.sub("", name)
     for suffix in LEGAL_SUFFIXES:
         key = suffix.replace(" ", "")
         if compact.endswith(key) and len(compact) > len(key):
@@ -194,4 +195,3 @@ def normalize_company_name(name: str) -> str:
 def normalize_person_name(name: str) -> str:
     """Contact names: width, script, case and spaces folded (张 伟 = 張偉)."""
     return _NOISE.sub("", fold(name))
-

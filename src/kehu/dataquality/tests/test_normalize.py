@@ -36,6 +36,10 @@ def test_different_companies_stay_different(a, b):
     assert normalize_company_name(a) != normalize_company_name(b)
 
 
+def test_a_name_that_is_all_brackets_keeps_its_content():
+    assert normalize_company_name("(东方)") == "东方"
+
+
 def test_a_place_name_is_kept_when_nothing_else_would_remain():
     assert normalize_company_name("北京有限公司") == "北京"
     assert normalize_company_name("中国银行") != ""
