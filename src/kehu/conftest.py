@@ -24,6 +24,16 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request with Accept-Language activates that language for the thread and leaves it
+    active; reset it so a test never reads the previous test's language."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def org(db):
     from kehu.accounts.tests.factories import build_org

@@ -1,4 +1,5 @@
-"""Organisation API: who am I, whom can I pick as an owner, the department tree, tokens."""
+"""Organisation API: who am I, whom can I pick as an owner, the department tree, tokens,
+handovers."""
 
 from __future__ import annotations
 
@@ -7,15 +8,38 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import permissions, serializers, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from kehu.accounts.models import DataScope, Department, Role, UnmaskScope, User
+from kehu.accounts import services
+from kehu.accounts.models import (
+    DataScope,
+    Department,
+    Handover,
+    HandoverState,
+    Role,
+    UnmaskScope,
+    User,
+)
 from kehu.accounts.selectors import department_subtree_ids, user_rights
-from kehu.core.api_schema import BAD_REQUEST, SingleObjectAutoSchema
+from kehu.core.api_schema import (
+    BAD_REQUEST,
+    FORBIDDEN,
+    NOT_FOUND,
+    NamedChoiceField,
+    SingleObjectAutoSchema,
+)
 
 
 # --- references used by other apps' serializers ------------------------------------------------
@@ -229,8 +253,151 @@ class AuthTokenViewSet(viewsets.GenericViewSet):
         return Response({"token": token.key})
 
 
+# --- /handovers/ (离职交接) ---------------------------------------------------------------------
+class HandoverReportSerializer(serializers.Serializer):
+    customers = serializers.IntegerField()
+    customer_codes = serializers.ListField(child=serializers.CharField())
+    contacts = serializers.IntegerField()
+    interactions = serializers.IntegerField()
+    tasks = serializers.IntegerField(help_text="Open tasks reassigned.")
+    team_places = serializers.IntegerField(help_text="Related-team places taken over.")
+    approvals_requested = serializers.IntegerField(
+        help_text="Pending status changes the departing user had asked for."
+    )
+    approvals_to_decide = serializers.IntegerField(
+        help_text="Pending status changes the departing user was to decide."
+    )
+    deactivated = serializers.BooleanField()
+
+
+class HandoverSerializer(serializers.ModelSerializer):
+    from_user = UserRefSerializer()
+    to_user = UserRefSerializer()
+    requested_by = UserRefSerializer()
+    approver = UserRefSerializer(help_text="The department head who confirms.")
+    state = NamedChoiceField(enum_name="HandoverState", choices=HandoverState.choices)
+    report = serializers.SerializerMethodField(help_text="What moved; null until confirmed.")
+
+    class Meta:
+        model = Handover
+        fields = [
+            "id",
+            "from_user",
+            "to_user",
+            "requested_by",
+            "approver",
+            "deactivate",
+            "note",
+            "state",
+            "report",
+            "created_at",
+            "decided_at",
+        ]
+
+    @extend_schema_field(HandoverReportSerializer(allow_null=True))
+    def get_report(self, handover: Handover) -> dict | None:
+        return handover.report or None
+
+
+class HandoverRequestSerializer(serializers.Serializer):
+    from_user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), help_text="The departing user's id."
+    )
+    to_user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), help_text="Who takes everything over (an active user)."
+    )
+    deactivate = serializers.BooleanField(
+        required=False, default=False, help_text="Deactivate the departing user once done."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class HandoverRejectSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def handovers_for(user: User):
+    """Handovers the user asked for or must confirm; administrators see all."""
+    from kehu.core.permissions import is_administrator
+
+    handovers = Handover.objects.select_related("from_user", "to_user", "requested_by", "approver")
+    if is_administrator(user):
+        return handovers
+    return handovers.filter(Q(requested_by=user) | Q(approver=user))
+
+
+HANDOVER_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+HANDOVER_ERRORS = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND}
+
+
+@extend_schema(tags=["organisation"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Handovers you asked for or must confirm (administrators: all)",
+        responses={200: HandoverSerializer(many=True)},
+    ),
+    retrieve=extend_schema(
+        summary="One handover, with its report once confirmed",
+        parameters=[HANDOVER_ID],
+        responses={200: HandoverSerializer, 404: NOT_FOUND},
+    ),
+)
+class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """离职交接: move everything a user owns to another user, once the department head confirms
+    (at once when the head asks)."""
+
+    serializer_class = HandoverSerializer
+    filter_backends: list = []
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        if not self.request.user.is_authenticated:  # the schema generator's request
+            return Handover.objects.none()
+        return handovers_for(self.request.user)
+
+    @extend_schema(
+        summary="Ask for a handover (administrators and department heads)",
+        request=HandoverRequestSerializer,
+        responses={201: HandoverSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+    )
+    def create(self, request):
+        data = HandoverRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        handover = services.handover_request(by=request.user, **data.validated_data)
+        return Response(HandoverSerializer(handover).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Confirm: everything moves now (the department head)",
+        parameters=[HANDOVER_ID],
+        request=None,
+        responses={200: HandoverSerializer, **HANDOVER_ERRORS},
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def confirm(self, request, pk=None):
+        handover = get_object_or_404(self.get_queryset(), pk=pk)
+        handover = services.handover_confirm(handover=handover, by=request.user)
+        return Response(HandoverSerializer(handover).data)
+
+    @extend_schema(
+        summary="Reject: nothing moves (the department head)",
+        parameters=[HANDOVER_ID],
+        request=HandoverRejectSerializer,
+        responses={200: HandoverSerializer, **HANDOVER_ERRORS},
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def reject(self, request, pk=None):
+        handover = get_object_or_404(self.get_queryset(), pk=pk)
+        data = HandoverRejectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        handover = services.handover_reject(
+            handover=handover, by=request.user, note=data.validated_data["note"]
+        )
+        return Response(HandoverSerializer(handover).data)
+
+
 def register(router) -> None:
     router.register("me", MeViewSet, basename="me")
     router.register("users", UserViewSet, basename="user")
     router.register("departments", DepartmentViewSet, basename="department")
     router.register("auth/token", AuthTokenViewSet, basename="auth-token")
+    router.register("handovers", HandoverViewSet, basename="handover")

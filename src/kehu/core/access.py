@@ -42,7 +42,9 @@ def customer_scope_q(user: User, *, write: bool = False, prefix: str = "") -> Q:
     rights = user_rights(user)
     scope = rights.write_scope if write else rights.read_scope
     if scope == DataScope.COMPANY:
-        return Q()
+        # Always true, but not Q(): an empty Q vanishes when OR-ed (Q() | Q(x) is Q(x)), which
+        # would narrow "everything" to the other condition (tasks assigned to me, …).
+        return Q(**{f"{prefix}pk__isnull": False})
     shares = CustomerShare.objects.filter(user_id=user.pk)
     if write:
         shares = shares.filter(access=ShareAccess.WRITE)
@@ -109,3 +111,75 @@ def access_contact(user: User, pk: int | str, *, write: bool = False) -> Contact
     if write and not can_edit_customer(user, contact.customer):
         raise PermissionDenied
     return contact
+
+
+def _fetch(queryset, pk: int | str):
+    """One row of an already scoped queryset, or 404 (bad id, missing and hidden alike)."""
+    try:
+        return queryset.get(pk=int(pk))
+    except (ValueError, TypeError, queryset.model.DoesNotExist) as exc:
+        raise Http404 from exc
+
+
+def access_interaction(user: User, pk: int | str):
+    """Interactions are never edited (they are the audit trail), so there is no `write`."""
+    from kehu.interactions.models import Interaction
+
+    return _fetch(
+        Interaction.objects.visible_to(user).select_related(
+            "customer", "follower", "created_by", "next_action_owner"
+        ),
+        pk,
+    )
+
+
+def access_task(user: User, pk: int | str):
+    """A task on a visible customer, or assigned to the user. Who may change it is the
+    services' check (assignee, creator, or whoever may edit the customer): 403 there."""
+    from kehu.interactions.models import Task
+
+    return _fetch(
+        Task.objects.visible_to(user).select_related("customer", "assignee", "created_by"), pk
+    )
+
+
+def access_status_change(user: User, pk: int | str):
+    """A status change on a visible customer, or one the user is asked to approve."""
+    from kehu.customers.models import StatusChange
+
+    return _fetch(
+        StatusChange.objects.visible_to(user).select_related(
+            "customer", "requested_by", "approver", "decided_by"
+        ),
+        pk,
+    )
+
+
+def users_who_can_see(customer: Customer):
+    """Active users who may read `customer`: ``customer_scope_q`` read the other way round,
+    for choosing who acts on it (follower, next action owner, task assignee)."""
+    from kehu.accounts.models import User
+    from kehu.accounts.selectors import department_ancestor_ids
+    from kehu.customers.models import CustomerShare
+
+    role_holders = User.roles.through.objects
+    company = role_holders.filter(role__read_scope=DataScope.COMPANY).values("user_id")
+    shares = CustomerShare.objects.filter(customer_id=customer.pk).values("user_id")
+    # The owner's superiors, directly or indirectly (they read their reports' records).
+    superiors = dict(User.objects.filter(superior__isnull=False).values_list("id", "superior_id"))
+    above: list[int] = []
+    current = superiors.get(customer.owner_id)
+    while current is not None and current not in above and current != customer.owner_id:
+        above.append(current)
+        current = superiors.get(current)
+    q = (
+        Q(is_superuser=True)
+        | Q(pk__in=company)
+        | Q(pk=customer.owner_id)
+        | Q(pk__in=shares)
+        | Q(pk__in=above)
+    )
+    if customer.department_id:
+        department = role_holders.filter(role__read_scope=DataScope.DEPARTMENT).values("user_id")
+        q |= Q(pk__in=department, department_id__in=department_ancestor_ids(customer.department_id))
+    return User.objects.filter(is_active=True).filter(q)

@@ -1,6 +1,7 @@
 """One filter set for the customer list page and the API: same parameters, same meaning."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +18,7 @@ from kehu.customers.models import (
     Status,
 )
 from kehu.customers.selectors import customer_search_q
+from kehu.tags.models import Tag, TagStatus
 
 SORTABLE = {
     "code": "code",
@@ -27,6 +29,18 @@ SORTABLE = {
     "created_at": "created_at",
     "updated_at": "updated_at",
 }
+
+
+class CommaSeparatedSelectMultiple(forms.SelectMultiple):
+    """Reads ``?tags=3&tags=7`` and ``?tags=3,7`` alike (links and API clients use both)."""
+
+    def value_from_datadict(self, data, files, name):
+        values = super().value_from_datadict(data, files, name)
+        if values is None:
+            return None
+        if isinstance(values, str):
+            values = [values]
+        return [part.strip() for value in values for part in str(value).split(",") if part.strip()]
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -62,6 +76,15 @@ class CustomerFilter(django_filters.FilterSet):
     )
     budget_max = django_filters.NumberFilter(
         label=_("budget to"), field_name="annual_budget", lookup_expr="lte"
+    )
+    tags = django_filters.ModelMultipleChoiceFilter(
+        label=_("tags"),
+        queryset=Tag.objects.filter(status=TagStatus.APPROVED),
+        field_name="customer_tags__tag",
+        conjoined=True,  # AND: customers carrying every tag given
+        distinct=False,  # one row per (customer, tag), so the joins cannot repeat a customer
+        widget=CommaSeparatedSelectMultiple,
+        help_text=_("Tag ids, repeated or comma-separated: customers carrying all of them"),
     )
     sort = django_filters.ChoiceFilter(
         label=_("sort by"),

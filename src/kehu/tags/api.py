@@ -116,9 +116,7 @@ class TagRequestScopeSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(
         choices=[("mine", _("mine")), ("pending", _("pending"))],
         default="mine",
-        help_text=_(
-            "mine (default): your requests; pending: all awaiting review (reviewers only)"
-        ),
+        help_text=_("mine (default): your requests; pending: all awaiting review (reviewers only)"),
     )
 
 

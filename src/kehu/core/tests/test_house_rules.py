@@ -9,7 +9,17 @@ from pathlib import Path
 
 import kehu
 
-SCOPED_MODELS = ("Customer", "Contact", "CustomerShare", "UnmaskLog")
+SCOPED_MODELS = (
+    "Customer",
+    "Contact",
+    "CustomerShare",
+    "UnmaskLog",
+    "Interaction",
+    "Task",
+    "CustomerTag",
+    "StatusChange",
+    "Notification",
+)
 CHECKED_FILES = ("views.py", "api.py", "tasks.py")
 PACKAGE = Path(kehu.__file__).parent
 DIRECT_QUERY = re.compile(rf"\b({'|'.join(SCOPED_MODELS)})\.(objects|history)\b")

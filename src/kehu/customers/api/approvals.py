@@ -25,8 +25,15 @@ ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 WRITE_ERRORS = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND}
 
 
+def _status_field(**kwargs) -> NamedChoiceField:
+    """The customer status enum, under the name spectacular gives ``Customer.status``."""
+    return NamedChoiceField(enum_name="StatusEnum", choices=Status.choices, **kwargs)
+
+
 class StatusChangeSerializer(serializers.ModelSerializer):
     customer = CustomerRefSerializer()
+    from_status = _status_field()
+    to_status = _status_field()
     state = NamedChoiceField(
         enum_name="StatusChangeState",
         choices=StatusChangeState.choices,
@@ -55,7 +62,7 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 
 
 class StatusChangeRequestSerializer(serializers.Serializer):
-    to_status = serializers.ChoiceField(choices=Status.choices)
+    to_status = _status_field()
     reason = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -113,7 +120,9 @@ class ApprovalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], pagination_class=None)
     def approve(self, request, pk=None):
         change = access_status_change(request.user, pk)
-        change = approvals.status_change_approve(change=change, by=request.user, note=_note(request))
+        change = approvals.status_change_approve(
+            change=change, by=request.user, note=_note(request)
+        )
         return Response(StatusChangeSerializer(change).data)
 
     @extend_schema(

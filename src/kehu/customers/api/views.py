@@ -23,8 +23,9 @@ from kehu.core.access import access_contact, access_customer, visible_contacts
 from kehu.core.api import client_ip, conflict_response
 from kehu.core.api_schema import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
 from kehu.core.permissions import can_unmask
-from kehu.customers import services
+from kehu.customers import approvals, services
 from kehu.customers.api import serializers as s
+from kehu.customers.api.approvals import StatusChangeRequestSerializer, StatusChangeSerializer
 from kehu.customers.filters import CustomerFilter
 from kehu.customers.models import Contact, Customer, CustomFieldDefinition, Industry, Region
 from kehu.customers.selectors import customer_history, customer_list
@@ -256,6 +257,54 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         member = get_object_or_404(User, pk=user_id)
         services.customer_share_remove(customer=customer, user=member, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    # --- status ----------------------------------------------------------------------------
+    @extend_schema(
+        summary="Change the status, with a reason",
+        description=(
+            "The reason goes into the remarks with the date. A change to `customer` (成交客户) "
+            "or `lost` (流失客户) creates a request for the department head (state `pending`) "
+            "and the status changes only on approval; any other change is `applied` at once."
+        ),
+        parameters=[ID],
+        request=StatusChangeRequestSerializer,
+        responses={201: StatusChangeSerializer, **WRITE_ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="status-change",
+        url_name="status-change",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def status_change(self, request, pk=None):
+        customer = access_customer(request.user, pk)
+        data = _parse(StatusChangeRequestSerializer, request)
+        change = approvals.customer_change_status(
+            customer=customer, to=data["to_status"], reason=data["reason"], by=request.user
+        )
+        return Response(StatusChangeSerializer(change).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="The customer's status changes and requests, newest first",
+        parameters=[ID],
+        responses={200: StatusChangeSerializer(many=True), **READ_ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="status-changes",
+        url_name="status-changes",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def status_changes(self, request, pk=None):
+        customer = access_customer(request.user, pk)
+        changes = customer.status_changes.select_related(
+            "customer", "requested_by", "approver", "decided_by"
+        )
+        return Response(StatusChangeSerializer(changes, many=True).data)
 
     # --- history ---------------------------------------------------------------------------
     @extend_schema(

@@ -162,7 +162,9 @@ class TimelinessQuerySerializer(serializers.Serializer):
     group = serializers.ChoiceField(
         choices=[("user", _("per follower")), ("team", _("per department"))],
         default="user",
-        help_text=_("user: one row per follower; team: one row per department (with sub-departments)"),
+        help_text=_(
+            "user: one row per follower; team: one row per department (with sub-departments)"
+        ),
     )
     since = serializers.DateField(
         required=False, help_text=_("Interactions entered on or after this date")
