@@ -95,3 +95,23 @@ def test_missing_and_hidden_records_raise_the_same_404(org, customer):
         access_customer(org.outsider, 999_999)
     with pytest.raises(Http404):
         access_customer(org.outsider, "not-a-number")
+
+
+def test_users_who_can_see_agrees_with_the_scope_for_every_user(org, customer):
+    """users_who_can_see reads the rules the other way round; it must never drift from them."""
+    from kehu.accounts.models import User
+    from kehu.core.access import users_who_can_see
+
+    make_user("boss", department=org.hq, roles=["sales"])
+    User.objects.filter(username="manager").update(superior=User.objects.get(username="boss"))
+    shared = make_customer(owner=org.outsider, name="天津海河物流有限公司")
+    customer_share_set(customer=shared, user=org.owner, access=ShareAccess.READ, by=org.outsider)
+    service_owned = make_customer(owner=org.service, name="广州南方餐饮管理有限公司")
+
+    for record in (customer, shared, service_owned):
+        expected = {
+            user
+            for user in User.objects.filter(is_active=True)
+            if visible_customers(User.objects.get(pk=user.pk)).filter(pk=record.pk).exists()
+        }
+        assert set(users_who_can_see(record)) == expected, record.name
