@@ -29,14 +29,17 @@ def tasks_to_ical(tasks, *, calendar_name: str) -> bytes:
 def _event(task: Task, base: str) -> Event:
     event = Event()
     event.add("uid", f"task-{task.pk}@kehu")
-    event.add("summary", f"{task.title} · {task.customer.name}")
+    # A done task stays in the calendar as a record of what was done: marked in the summary,
+    # still CONFIRMED (clients hide or strike through CANCELLED events as if they never were).
+    done = "✓ " if task.status == TaskStatus.DONE else ""
+    event.add("summary", f"{done}{task.title} · {task.customer.name}")
     event.add("dtstart", task.due_at)
     event.add("dtend", task.due_at + TASK_DURATION)
     event.add("dtstamp", timezone.now())
     event.add("last-modified", task.updated_at)
     event.add("url", base + reverse("customers:detail", args=[task.customer_id]))
     event.add("description", f"{task.customer.code} {task.customer.name}")
-    event.add("status", "CONFIRMED" if task.status == TaskStatus.OPEN else "CANCELLED")
+    event.add("status", "CANCELLED" if task.status == TaskStatus.CANCELLED else "CONFIRMED")
     if task.status == TaskStatus.OPEN:
         alarm = Alarm()
         alarm.add("action", "DISPLAY")

@@ -8,6 +8,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from kehu.core.models import TimeStampedModel, VersionedModel
@@ -25,7 +26,7 @@ class Method(models.TextChoices):
 
 
 class Feedback(models.TextChoices):
-    INTERESTED = "interested", _("Interested")
+    INTERESTED = "interested", pgettext_lazy("customer feedback", "Interested")
     NEEDS_INFO = "needs_info", _("Wants to know more")
     NOT_NOW = "not_now", _("Not for now")
     REFUSED = "refused", _("Clearly refused")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.core.access import visible_customers
 from kehu.core.codes import next_serial
+from kehu.core.permissions import can_change_task
 from kehu.customers.models import Customer
 from kehu.interactions.models import (
     TIMELINESS_LIMIT,
@@ -197,11 +198,7 @@ def task_create(
 
 def _check_task_rights(task: Task, by: User) -> None:
     """The assignee, the creator and whoever may edit the customer may change a task."""
-    from kehu.core.access import can_edit_customer
-
-    if by.pk not in (task.assignee_id, task.created_by_id) and not can_edit_customer(
-        by, task.customer
-    ):
+    if not can_change_task(by, task):
         raise PermissionDenied
 
 

@@ -41,19 +41,30 @@ def test_interaction_code_is_hd_plus_customer_code_plus_serial(customer, owner):
 def test_next_action_becomes_a_task_for_its_owner(customer, owner):
     due = timezone.now() + dt.timedelta(days=3)
     interaction = _log(
-        customer, owner, next_action="准备金融行业案例集并发送邮件", next_action_owner=owner,
+        customer,
+        owner,
+        next_action="准备金融行业案例集并发送邮件",
+        next_action_owner=owner,
         next_action_due=due,
     )
 
     task = Task.objects.get()
     assert (task.title, task.assignee, task.due_at, task.interaction) == (
-        "准备金融行业案例集并发送邮件", owner, due, interaction
+        "准备金融行业案例集并发送邮件",
+        owner,
+        due,
+        interaction,
     )
 
 
 def test_task_for_someone_else_notifies_them(customer, owner, manager):
-    _log(customer, owner, next_action="电话回访", next_action_owner=manager,
-         next_action_due=timezone.now() + dt.timedelta(days=1))
+    _log(
+        customer,
+        owner,
+        next_action="电话回访",
+        next_action_owner=manager,
+        next_action_due=timezone.now() + dt.timedelta(days=1),
+    )
 
     assert Notification.objects.filter(recipient=manager).count() == 1
 
@@ -81,15 +92,25 @@ def test_bad_interaction_is_refused_naming_the_field(customer, owner, overrides,
 
 def test_due_date_in_the_past_is_refused(customer, owner):
     with pytest.raises(ValidationError) as info:
-        _log(customer, owner, next_action="回访", next_action_owner=owner,
-             next_action_due=timezone.now() - dt.timedelta(days=1))
+        _log(
+            customer,
+            owner,
+            next_action="回访",
+            next_action_owner=owner,
+            next_action_due=timezone.now() - dt.timedelta(days=1),
+        )
     assert "next_action_due" in info.value.message_dict
 
 
 def test_next_action_owner_must_see_the_customer(customer, owner, outsider):
     with pytest.raises(ValidationError) as info:
-        _log(customer, owner, next_action="回访", next_action_owner=outsider,
-             next_action_due=timezone.now() + dt.timedelta(days=1))
+        _log(
+            customer,
+            owner,
+            next_action="回访",
+            next_action_owner=outsider,
+            next_action_due=timezone.now() + dt.timedelta(days=1),
+        )
     assert "next_action_owner" in info.value.message_dict
     assert Interaction.objects.count() == 0
 
@@ -137,8 +158,9 @@ def test_my_tasks_split_into_overdue_today_and_upcoming(customer, owner):
     now = timezone.now()
     for title, due in (("a", now + dt.timedelta(days=2)), ("b", now + dt.timedelta(minutes=1))):
         task_create(customer=customer, by=owner, title=title, assignee=owner, due_at=due)
-    overdue = task_create(customer=customer, by=owner, title="c", assignee=owner,
-                          due_at=now + dt.timedelta(minutes=2))
+    overdue = task_create(
+        customer=customer, by=owner, title="c", assignee=owner, due_at=now + dt.timedelta(minutes=2)
+    )
     Task.objects.filter(pk=overdue.pk).update(due_at=now - dt.timedelta(days=2))
 
     tasks = my_tasks(user=owner, now=now)
@@ -153,8 +175,13 @@ def test_my_tasks_split_into_overdue_today_and_upcoming(customer, owner):
 def test_reminder_is_sent_once_when_the_task_falls_due(customer, owner, mailoutbox):
     owner.email = "owner@example.com"
     owner.save()
-    task = task_create(customer=customer, by=owner, title="电话回访", assignee=owner,
-                       due_at=timezone.now() + dt.timedelta(minutes=10))
+    task = task_create(
+        customer=customer,
+        by=owner,
+        title="电话回访",
+        assignee=owner,
+        due_at=timezone.now() + dt.timedelta(minutes=10),
+    )
 
     assert reminders_send_due() == 0
     later = timezone.now() + dt.timedelta(minutes=11)
@@ -169,8 +196,13 @@ def test_reminder_is_sent_once_when_the_task_falls_due(customer, owner, mailoutb
 
 
 def test_completed_task_gets_no_reminder(customer, owner):
-    task = task_create(customer=customer, by=owner, title="回访", assignee=owner,
-                       due_at=timezone.now() + dt.timedelta(minutes=10))
+    task = task_create(
+        customer=customer,
+        by=owner,
+        title="回访",
+        assignee=owner,
+        due_at=timezone.now() + dt.timedelta(minutes=10),
+    )
     task_complete(task=task, by=owner)
 
     assert reminders_send_due(now=timezone.now() + dt.timedelta(hours=1)) == 0
@@ -179,7 +211,12 @@ def test_completed_task_gets_no_reminder(customer, owner):
 
 
 def test_stranger_cannot_complete_a_task(customer, owner, outsider):
-    task = task_create(customer=customer, by=owner, title="回访", assignee=owner,
-                       due_at=timezone.now() + dt.timedelta(minutes=10))
+    task = task_create(
+        customer=customer,
+        by=owner,
+        title="回访",
+        assignee=owner,
+        due_at=timezone.now() + dt.timedelta(minutes=10),
+    )
     with pytest.raises(PermissionDenied):
         task_complete(task=task, by=outsider)
