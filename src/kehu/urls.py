@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("kehu.accounts.urls")),
     path("customers/", include("kehu.customers.urls")),
     path("interactions/", include("kehu.interactions.urls")),
+    path("tags/", include("kehu.tags.urls")),
     path("admin/", admin.site.urls),
 ]
 

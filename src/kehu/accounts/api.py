@@ -32,7 +32,7 @@ from kehu.accounts.models import (
     UnmaskScope,
     User,
 )
-from kehu.accounts.selectors import department_subtree_ids, user_rights
+from kehu.accounts.selectors import department_subtree_ids, handovers_for, user_rights
 from kehu.core.api_schema import (
     BAD_REQUEST,
     FORBIDDEN,
@@ -314,16 +314,6 @@ class HandoverRequestSerializer(serializers.Serializer):
 
 class HandoverRejectSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-def handovers_for(user: User):
-    """Handovers the user asked for or must confirm; administrators see all."""
-    from kehu.core.permissions import is_administrator
-
-    handovers = Handover.objects.select_related("from_user", "to_user", "requested_by", "approver")
-    if is_administrator(user):
-        return handovers
-    return handovers.filter(Q(requested_by=user) | Q(approver=user))
 
 
 HANDOVER_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)

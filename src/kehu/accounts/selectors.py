@@ -136,3 +136,42 @@ def administrators() -> QuerySet[User]:
         .filter(models.Q(is_superuser=True) | models.Q(roles__is_admin=True))
         .distinct()
     )
+
+
+def handovers_for(user: User) -> QuerySet:
+    """Handovers the user asked for or must confirm; administrators see all."""
+    from kehu.accounts.models import Handover
+    from kehu.core.permissions import is_administrator
+
+    handovers = Handover.objects.select_related("from_user", "to_user", "requested_by", "approver")
+    if is_administrator(user):
+        return handovers
+    return handovers.filter(models.Q(requested_by=user) | models.Q(approver=user))
+
+
+def handover_sources(user: User) -> QuerySet[User]:
+    """Users whose handover `user` may ask for: anyone for an administrator, the people in the
+    departments a head leads (and below) for a department head."""
+    from kehu.core.permissions import is_administrator
+
+    users = User.objects.filter(is_active=True)
+    if is_administrator(user):
+        return users
+    department_ids: set[int] = set()
+    for department_id in user.headed_departments.values_list("id", flat=True):
+        department_ids |= department_subtree_ids(department_id)
+    return users.filter(department_id__in=department_ids).exclude(pk=user.pk)
+
+
+def handover_preview(*, from_user: User) -> dict[str, int]:
+    """What a handover of `from_user` would move now (the confirmation counts again)."""
+    from kehu.customers.models import Customer, StatusChange, StatusChangeState
+    from kehu.interactions.models import Task, TaskStatus
+
+    pending = StatusChange.objects.filter(state=StatusChangeState.PENDING)
+    return {
+        "customers": Customer.objects.filter(owner=from_user).count(),
+        "tasks": Task.objects.filter(assignee=from_user, status=TaskStatus.OPEN).count(),
+        "approvals_requested": pending.filter(requested_by=from_user).count(),
+        "approvals_to_decide": pending.filter(approver=from_user).count(),
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,7 +53,7 @@ def handover_request(
         recipient=approver,
         title=_("Handover to confirm: %(from)s → %(to)s")
         % {"from": from_user.display_name, "to": to_user.display_name},
-        url=f"/accounts/handovers/{handover.pk}/",
+        url=reverse("accounts:handover-detail", args=[handover.pk]),
     )
     return handover
 

@@ -1,9 +1,20 @@
-from django.urls import path
+from django.urls import include, path
 
 from kehu.accounts import views
 
-# Not namespaced: settings.LOGIN_URL and LOGOUT_REDIRECT_URL name "login".
+# Handover pages live in the "accounts" namespace (accounts:handovers); sign-in and sign-out
+# stay un-namespaced: settings.LOGIN_URL and LOGOUT_REDIRECT_URL name "login".
+handover_patterns = [
+    path("", views.handover_list, name="handovers"),
+    path("new/", views.handover_create, name="handover-create"),
+    path("preview/", views.handover_preview, name="handover-preview"),
+    path("<int:pk>/", views.handover_detail, name="handover-detail"),
+    path("<int:pk>/confirm/", views.handover_confirm, name="handover-confirm"),
+    path("<int:pk>/reject/", views.handover_reject, name="handover-reject"),
+]
+
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("handovers/", include((handover_patterns, "accounts"))),
 ]

@@ -50,6 +50,14 @@ def can_tag_customer(user: User, customer: Customer) -> bool:
     return can_edit_customer(user, customer)
 
 
+def can_change_task(user: User, task) -> bool:
+    """Complete, reopen or reassign: the assignee, the creator, or whoever may edit the
+    customer. Assumes `task` was fetched through access.py."""
+    if user.pk in (task.assignee_id, task.created_by_id):
+        return True
+    return can_edit_customer(user, task.customer)
+
+
 def can_decide_status_change(user: User, change) -> bool:
     """The assigned approver, or an administrator; never the person who asked."""
     if change.requested_by_id == user.pk:
@@ -69,3 +77,10 @@ def can_request_handover(user: User, from_user: User) -> bool:
 
 def can_confirm_handover(user: User, handover) -> bool:
     return handover.approver_id == user.pk
+
+
+def can_open_handovers(user: User) -> bool:
+    """The handover pages are for administrators and department heads (who ask and confirm)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return is_administrator(user) or user.headed_departments.exists()

@@ -4,10 +4,12 @@ department head approves. The reason goes into the remarks with the date, as in 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -194,3 +196,43 @@ def approvals_inbox(*, user: User):
     if is_administrator(user):
         return pending.exclude(requested_by=user)
     return pending.filter(approver=user)
+
+
+def status_change_pending(*, customer: Customer) -> StatusChange | None:
+    """The request waiting for approval on this customer, if any (at most one)."""
+    return (
+        customer.status_changes.filter(state=StatusChangeState.PENDING)
+        .select_related("approver", "requested_by")
+        .first()
+    )
+
+
+def status_changes_of(*, customer: Customer):
+    """Every status change of a customer, newest first (the customer was fetched through
+    core.access, so the reader may see it)."""
+    return customer.status_changes.select_related("requested_by", "approver", "decided_by")
+
+
+def approvals_decided(*, user: User, days: int = 30):
+    """Requests this user decided, or was asked to decide, in the last `days` days."""
+    since = timezone.now() - dt.timedelta(days=days)
+    return (
+        StatusChange.objects.visible_to(user)
+        .filter(Q(decided_by=user) | Q(approver=user), decided_at__gte=since)
+        .exclude(state=StatusChangeState.APPLIED)
+        .select_related("customer", "requested_by", "approver", "decided_by")
+        .order_by("-decided_at", "-id")
+    )
+
+
+def status_changes_requested(*, user: User, days: int = 30):
+    """The user's own requests: every pending one, and those decided in the last `days` days."""
+    since = timezone.now() - dt.timedelta(days=days)
+    return (
+        StatusChange.objects.visible_to(user)
+        .filter(requested_by=user)
+        .exclude(state=StatusChangeState.APPLIED)
+        .filter(Q(state=StatusChangeState.PENDING) | Q(decided_at__gte=since))
+        .select_related("customer", "approver", "decided_by")
+        .order_by("-created_at", "-id")
+    )

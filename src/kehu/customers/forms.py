@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.accounts.models import Department, User
 from kehu.accounts.selectors import assignable_users
@@ -190,8 +191,8 @@ class CustomerForm(BootstrapForm):
     district = forms.CharField(label=_("district"), max_length=32, required=False)
     street = forms.CharField(label=_("street address"), max_length=128, required=False)
     # Key decision maker
-    dm_name = forms.CharField(label=_("name"), max_length=64)
-    dm_title = forms.CharField(label=_("title"), max_length=64, required=False)
+    dm_name = forms.CharField(label=pgettext_lazy("person", "name"), max_length=64)
+    dm_title = forms.CharField(label=pgettext_lazy("job", "title"), max_length=64, required=False)
     dm_mobile = forms.CharField(label=_("mobile"), max_length=20, widget=mobile_widget())
     dm_email = forms.EmailField(label=_("email"), required=False)
     # Remarks
@@ -384,8 +385,8 @@ class CustomerForm(BootstrapForm):
 
 
 class ContactForm(BootstrapForm):
-    name = forms.CharField(label=_("name"), max_length=64)
-    title = forms.CharField(label=_("title"), max_length=64, required=False)
+    name = forms.CharField(label=pgettext_lazy("person", "name"), max_length=64)
+    title = forms.CharField(label=pgettext_lazy("job", "title"), max_length=64, required=False)
     mobile = forms.CharField(
         label=_("mobile"), max_length=20, required=False, widget=mobile_widget()
     )
@@ -535,3 +536,37 @@ def prepare_filter_form(form: forms.Form) -> forms.Form:
 
 def _user_label(user: User) -> str:
     return user.display_name
+
+
+# --- status changes and approvals (customers.approvals) -------------------------------------
+class ServiceForm(BootstrapForm):
+    """A form whose service errors land on the field they name, the rest at the top."""
+
+    def map_service_errors(self, exc: ValidationError) -> None:
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc.messages)
+            return
+        for key, messages in exc.message_dict.items():
+            self.add_error(key if key in self.fields else None, messages)
+
+
+class StatusChangeForm(ServiceForm):
+    # Not required here: the service says why a reason is needed, in its own words.
+    to_status = forms.ChoiceField(label=_("new status"), choices=Status.choices)
+    reason = forms.CharField(
+        label=_("reason"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+        help_text=_("Goes into the remarks with today's date."),
+    )
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_status"].choices = [
+            (value, label) for value, label in Status.choices if value != customer.status
+        ]
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(label=_("note"), required=False, max_length=500)

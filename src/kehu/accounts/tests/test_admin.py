@@ -1,5 +1,7 @@
 """Admin for the organisation: the department tree, users and roles."""
 
+from django.conf import settings
+
 from kehu.accounts.models import Department, Role, RoleCode, User
 from kehu.accounts.tests.factories import make_user
 
@@ -15,6 +17,7 @@ def test_department_list_shows_parents_before_their_children(client, org):
 
 def test_department_cannot_move_under_its_own_sub_department(client, org):
     client.force_login(org.administrator)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the message is read in English
 
     response = client.post(
         f"/admin/accounts/department/{org.sales.pk}/change/",

@@ -25,9 +25,16 @@ def departing(org):
     other = make_customer(owner=org.teammate, name="杭州西湖茶业有限公司")
     customer_share_set(customer=other, user=org.owner, access=ShareAccess.WRITE, by=org.teammate)
     interaction_create(
-        customer=first, by=org.owner, occurred_at=timezone.now(), method="phone", topic="回访",
-        summary="电话回访", feedback="interested", next_action="发送报价",
-        next_action_owner=org.owner, next_action_due=timezone.now() + dt.timedelta(days=2),
+        customer=first,
+        by=org.owner,
+        occurred_at=timezone.now(),
+        method="phone",
+        topic="回访",
+        summary="电话回访",
+        feedback="interested",
+        next_action="发送报价",
+        next_action_owner=org.owner,
+        next_action_due=timezone.now() + dt.timedelta(days=2),
     )
     customer_change_status(customer=first, to="customer", reason="签订年度合同", by=org.owner)
     return org
@@ -36,8 +43,9 @@ def departing(org):
 def test_administrator_requests_and_the_head_confirms(departing):
     org = departing
     successor = org.outsider
-    handover = handover_request(from_user=org.owner, to_user=successor, by=org.administrator,
-                                deactivate=True)
+    handover = handover_request(
+        from_user=org.owner, to_user=successor, by=org.administrator, deactivate=True
+    )
     assert handover.state == HandoverState.PENDING
     assert handover.approver == org.manager
     assert Customer.objects.filter(owner=org.owner).count() == 2
@@ -78,7 +86,9 @@ def test_head_requesting_confirms_at_once(departing):
 
 def test_sales_rep_cannot_request_a_handover(departing):
     with pytest.raises(PermissionDenied):
-        handover_request(from_user=departing.owner, to_user=departing.teammate, by=departing.teammate)
+        handover_request(
+            from_user=departing.owner, to_user=departing.teammate, by=departing.teammate
+        )
 
 
 def test_only_the_department_head_confirms(departing):

@@ -16,14 +16,28 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.permissions import can_open_handovers
 from kehu.customers.validators import mask_mobile
 
 register = template.Library()
 
-# The sidebar: one line per module (label, URL name, icon, path prefix that marks it active).
+# The sidebar: one line per module (label, URL name, icon, path prefix that marks it active,
+# and optionally a permission check: the entry shows only to users who pass it).
 # Later apps add their line here.
 MODULES = [
     (_("Customers"), "customers:list", "bi-buildings", "/customers/"),
+    (_("My tasks"), "interactions:my-tasks", "bi-check2-square", "/interactions/tasks/"),
+    (_("Interactions"), "interactions:list", "bi-chat-left-text", "/interactions/log/"),
+    (_("Approvals"), "customers:approvals", "bi-patch-check", "/customers/approvals/"),
+    (_("Tags"), "tags:library", "bi-tags", "/tags/"),
+    (_("Timeliness"), "interactions:timeliness", "bi-speedometer2", "/interactions/timeliness/"),
+    (
+        _("Handovers"),
+        "accounts:handovers",
+        "bi-arrow-left-right",
+        "/accounts/handovers/",
+        can_open_handovers,
+    ),
 ]
 
 STATUS_BADGES = {
@@ -41,14 +55,20 @@ def sidebar_modules(context) -> list[dict]:
     request = context.get("request")
     path = request.path if request else ""
     modules = []
-    for label, url_name, icon, prefix in MODULES:
+    user = context.get("user")
+    for label, url_name, icon, prefix, *check in MODULES:
+        if check and not (user is not None and check[0](user)):
+            continue
         try:
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        modules.append(
-            {"label": label, "url": url, "icon": icon, "active": path.startswith(prefix)}
-        )
+        modules.append({"label": label, "url": url, "icon": icon, "prefix": prefix})
+    # The longest matching prefix wins: /customers/approvals/ is Approvals, not Customers.
+    matching = [m["prefix"] for m in modules if path.startswith(m["prefix"])]
+    current = max(matching, key=len, default=None)
+    for module in modules:
+        module["active"] = module.pop("prefix") == current
     return modules
 
 

@@ -14,6 +14,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.urls import reverse
+from django.utils import translation
 
 from kehu.accounts.models import RoleCode, User
 from kehu.core.management.commands.run import (
@@ -126,9 +127,10 @@ def demo_size(monkeypatch):
 
 def test_preparation_prints_credentials_and_loads_the_demo_only_the_first_time(db, demo_size):
     first = Command(stdout=StringIO(), stderr=StringIO())
-    first.prepare(host="127.0.0.1", port=8000)
     second = Command(stdout=StringIO(), stderr=StringIO())
-    second.prepare(host="127.0.0.1", port=8000)
+    with translation.override("en"):  # the output is read in English
+        first.prepare(host="127.0.0.1", port=8000)
+        second.prepare(host="127.0.0.1", port=8000)
 
     assert "password:" in first.stdout.getvalue()
     assert "password:" not in second.stdout.getvalue()

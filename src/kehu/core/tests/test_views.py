@@ -4,6 +4,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils import timezone
@@ -39,6 +40,7 @@ def test_login_with_the_right_password_opens_the_customer_list(client, owner):
 
 
 def test_login_with_a_wrong_password_says_so(client, owner):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the message is read in English
     response = client.post(reverse("login"), {"username": "owner", "password": "wrong"})
 
     assert response.status_code == 200
@@ -60,6 +62,7 @@ def test_logout_is_a_post_and_ends_the_session(client, owner):
 def test_health_reports_when_the_worker_was_last_seen(client, db):
     beat = timezone.now() - dt.timedelta(seconds=30)
     Heartbeat.objects.create(name="worker", beat_at=beat)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the page is read in English
 
     as_json = client.get(reverse("health"), {"format": "json"}).json()
     as_html = client.get(reverse("health")).content.decode()
@@ -80,6 +83,7 @@ def test_health_says_when_the_worker_is_stale_or_never_seen(client, db):
 
 def test_unknown_page_gets_the_404_page_inside_the_layout(client, owner):
     client.force_login(owner)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the page is read in English
 
     response = client.get("/no-such-page/")
 

@@ -1,5 +1,7 @@
 """Admin for customer configuration; customers and contacts are read-only there."""
 
+from django.conf import settings
+
 from kehu.customers.models import Contact, Customer, CustomFieldDefinition, Industry, UnmaskLog
 from kehu.customers.services import contact_update
 from kehu.customers.tests.factories import make_customer
@@ -68,6 +70,7 @@ def test_customer_list_does_not_query_per_row(
 
 def test_custom_field_definition_is_validated_by_the_model(client, administrator):
     client.force_login(administrator)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the message is read in English
     data = {
         "key": "level",
         "label_zh": "客户等级",

@@ -47,7 +47,9 @@ def test_change_to_customer_waits_for_the_department_head(customer, owner, manag
 
 
 def test_approval_applies_the_change_and_records_it(customer, owner, manager):
-    change = customer_change_status(customer=customer, to="customer", reason="签订年度合同", by=owner)
+    change = customer_change_status(
+        customer=customer, to="customer", reason="签订年度合同", by=owner
+    )
 
     status_change_approve(change=change, by=manager)
 
@@ -78,7 +80,9 @@ def test_nobody_approves_their_own_request(org):
     from kehu.customers.tests.factories import make_customer
 
     record = make_customer(owner=org.manager, name="南京紫金山软件有限公司")
-    change = customer_change_status(customer=record, to="customer", reason="签订年度合同", by=org.manager)
+    change = customer_change_status(
+        customer=record, to="customer", reason="签订年度合同", by=org.manager
+    )
 
     assert change.approver != org.manager
     with pytest.raises(ValidationError):
@@ -86,7 +90,9 @@ def test_nobody_approves_their_own_request(org):
 
 
 def test_other_users_cannot_decide(customer, owner, teammate, outsider):
-    change = customer_change_status(customer=customer, to="customer", reason="签订年度合同", by=owner)
+    change = customer_change_status(
+        customer=customer, to="customer", reason="签订年度合同", by=owner
+    )
     for user in (teammate, outsider):
         with pytest.raises(PermissionDenied):
             status_change_approve(change=change, by=user)
@@ -104,7 +110,9 @@ def test_read_only_user_cannot_change_status(customer, org):
 
 
 def test_approval_decided_twice_is_refused(customer, owner, manager):
-    change = customer_change_status(customer=customer, to="customer", reason="签订年度合同", by=owner)
+    change = customer_change_status(
+        customer=customer, to="customer", reason="签订年度合同", by=owner
+    )
     status_change_approve(change=change, by=manager)
     with pytest.raises(ValidationError):
         status_change_approve(change=change, by=manager)

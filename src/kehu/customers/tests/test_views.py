@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,6 +27,13 @@ from kehu.customers.services import customer_share_set, customer_update
 from kehu.customers.tests.factories import make_customer
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def english(client):
+    """The client asks for the English UI (language cookie): for tests that read English text."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
 
 
 def list_url(**params):
@@ -139,6 +147,7 @@ def test_list_and_count_never_include_hidden_customers(client, org, customer):
     assert detail_url(customer) not in response.content.decode()
 
 
+@pytest.mark.usefixtures("english")
 def test_search_for_a_hidden_customers_name_finds_nothing_and_counts_zero(client, org, customer):
     client.force_login(org.outsider)
 
@@ -297,8 +306,9 @@ def test_filter_form_submits_with_htmx_and_pushes_the_url(client, owner, custome
 
 
 # Session, user, roles, reporting line, count, page, decision makers (+ the filter panel's
-# presets, departments and owners on the full page): a constant, whatever the page holds.
-@pytest.mark.parametrize(("htmx", "max_queries"), [(False, 12), (True, 7)])
+# presets, departments, owners and tags, and the sidebar's "heads a department?" check on the
+# full page): a constant, whatever the page holds.
+@pytest.mark.parametrize(("htmx", "max_queries"), [(False, 14), (True, 7)])
 def test_list_query_count_does_not_grow_with_30_customers(
     client, owner, django_assert_max_num_queries, htmx, max_queries
 ):
@@ -314,6 +324,7 @@ def test_list_query_count_does_not_grow_with_30_customers(
     assert len(result_pks(response)) == 25
 
 
+@pytest.mark.usefixtures("english")
 def test_empty_list_says_what_to_do_next(client, owner):
     client.force_login(owner)
 
@@ -358,6 +369,7 @@ def test_outsider_gets_404_on_360_page(client, org, customer):
     assert customer.name not in response.content.decode()
 
 
+@pytest.mark.usefixtures("english")
 def test_missing_customer_gets_the_same_404_page(client, owner):
     client.force_login(owner)
 
@@ -450,6 +462,7 @@ def test_bad_mobile_on_create_shows_the_field_error_and_saves_nothing(client, ow
     assert not Contact.objects.exists()
 
 
+@pytest.mark.usefixtures("english")
 def test_short_company_name_error_appears_at_the_name_field(client, owner):
     client.force_login(owner)
 
@@ -478,6 +491,7 @@ def test_name_and_mobile_errors_show_together(client, owner):
     assert 'href="#id_dm_mobile"' in content
 
 
+@pytest.mark.usefixtures("english")
 def test_service_error_on_an_industry_category_lands_on_the_industry_field(client, owner):
     client.force_login(owner)
     manufacturing = Industry.objects.get(code="manufacturing")
@@ -512,6 +526,7 @@ def test_sales_rep_cannot_assign_a_customer_to_another_department(client, org):
     assert not Customer.objects.exists()
 
 
+@pytest.mark.usefixtures("english")
 def test_custom_fields_get_form_fields_and_service_errors_land_on_them(client, owner):
     CustomFieldDefinition.objects.create(
         key="employees",
@@ -583,6 +598,7 @@ def test_edit_replaces_mobile_when_a_new_one_is_typed(client, owner, customer):
     assert decision_maker_of(customer).mobile == "13698765432"
 
 
+@pytest.mark.usefixtures("english")
 def test_edit_does_not_change_status(client, owner, customer):
     client.force_login(owner)
 
@@ -595,6 +611,7 @@ def test_edit_does_not_change_status(client, owner, customer):
     assert "status-change flow" in form_page
 
 
+@pytest.mark.usefixtures("english")
 def test_stale_version_on_edit_shows_the_conflict_and_does_not_overwrite(client, owner, customer):
     stale = edit_data(customer, city="杭州市")
     customer_update(
@@ -784,6 +801,7 @@ def test_owner_edits_a_contact_keeping_the_masked_mobile(client, owner, customer
     assert (updated.title, updated.mobile) == ("副总裁", contact.mobile)
 
 
+@pytest.mark.usefixtures("english")
 def test_stale_contact_edit_is_refused(client, owner, customer):
     contact = decision_maker_of(customer)
     client.force_login(owner)
@@ -810,6 +828,7 @@ def test_make_decision_maker_and_delete_the_former_one(client, owner, customer):
     assert not Contact.objects.filter(pk=former.pk).exists()
 
 
+@pytest.mark.usefixtures("english")
 def test_deleting_the_decision_maker_is_refused_with_a_message(client, owner, customer):
     contact = decision_maker_of(customer)
     client.force_login(owner)
@@ -938,3 +957,17 @@ def test_create_form_defaults_to_today_and_to_the_user_as_owner(client, owner):
 
     assert form["first_contact_date"].initial == timezone.localdate()
     assert form["owner"].initial == owner.pk
+
+
+# --- language -------------------------------------------------------------------------------
+def test_pages_are_in_chinese_by_default_and_in_english_on_request(client, owner):
+    client.force_login(owner)
+
+    chinese = client.get(list_url()).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(list_url()).content.decode()
+
+    assert "还没有客户" in chinese
+    assert "新建客户" in chinese
+    assert "No customers yet" not in chinese
+    assert "No customers yet" in english

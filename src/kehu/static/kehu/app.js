@@ -4,21 +4,78 @@
 
   function showToasts(root) {
     if (!window.bootstrap) return;
-    root.querySelectorAll(".toast:not(.kehu-toast-shown)").forEach(function (element) {
+    // The root itself may be the toast (an HTMX swap of a single toast element).
+    var found = Array.prototype.slice.call(root.querySelectorAll(".toast:not(.kehu-toast-shown)"));
+    if (root.matches && root.matches(".toast:not(.kehu-toast-shown)")) found.push(root);
+    found.forEach(function (element) {
       element.classList.add("kehu-toast-shown");
       window.bootstrap.Toast.getOrCreateInstance(element).show();
     });
   }
 
-  function toast(message) {
+  // The template is an error toast; other levels ("success", …) turn it into a polite one that
+  // hides by itself.
+  function toast(message, level) {
     var template = document.getElementById("toast-template");
     var container = document.getElementById("toasts");
-    if (!template || !container) return;
+    if (!template || !container || !message) return;
     var element = template.content.firstElementChild.cloneNode(true);
     element.querySelector(".toast-body").textContent = message;
+    if (level && level !== "danger") {
+      element.classList.replace("text-bg-danger", "text-bg-" + level);
+      element.setAttribute("role", "status");
+      element.setAttribute("aria-live", "polite");
+      element.removeAttribute("data-bs-autohide");
+    }
     container.appendChild(element);
     showToasts(container);
   }
+
+  // A server response says what happened with HX-Trigger: {"kehu:toast": {message, level}}.
+  document.addEventListener("kehu:toast", function (event) {
+    var detail = event.detail || {};
+    toast(detail.message, detail.level || "success");
+  });
+
+  // <a data-kehu-reveal="#collapse">: open a collapsed section on this page (e.g. the quick
+  // entry form), scroll to it and focus its first field; without it, the link is followed.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-kehu-reveal]");
+    if (!link || !window.bootstrap) return;
+    var target = document.querySelector(link.getAttribute("data-kehu-reveal"));
+    if (!target) return;
+    event.preventDefault();
+    var focusFirst = function () {
+      target.scrollIntoView({ behavior: "smooth", block: "start" });
+      var field = target.querySelector("input:not([type=hidden]), select, textarea");
+      if (field) field.focus({ preventScroll: true });
+    };
+    if (target.classList.contains("show")) {
+      focusFirst();
+    } else {
+      target.addEventListener("shown.bs.collapse", focusFirst, { once: true });
+      window.bootstrap.Collapse.getOrCreateInstance(target, { toggle: false }).show();
+    }
+  });
+
+  // <button data-copy-target="#input" data-copied-message="…">: copy the input's value.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy-target]");
+    if (!button) return;
+    var input = document.querySelector(button.getAttribute("data-copy-target"));
+    if (!input) return;
+    var done = function () { toast(button.getAttribute("data-copied-message"), "success"); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, function () {
+        input.select();
+      });
+    } else {
+      // Plain http (an intranet server): select the text so Ctrl+C / ⌘C copies it.
+      input.focus();
+      input.select();
+      if (document.execCommand && document.execCommand("copy")) done();
+    }
+  });
 
   // Destructive actions: <form data-confirm="…"> asks before it submits (plain or HTMX).
   document.addEventListener("submit", function (event) {

@@ -15,11 +15,12 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kehu.core.access import access_contact, access_customer, can_edit_customer
+from kehu.core.htmx import is_partial as _is_partial
+from kehu.core.htmx import vary_on_htmx as _vary_on_htmx
 from kehu.core.permissions import can_create_customer, can_manage_team, can_unmask
 from kehu.customers import selectors, services
 from kehu.customers.filters import CustomerFilter
@@ -31,17 +32,6 @@ from kehu.customers.forms import (
     prepare_filter_form,
 )
 from kehu.customers.models import Contact, Customer
-
-
-def _is_partial(request: HttpRequest) -> bool:
-    """An HTMX request wants the fragment; a history restore (back button) the whole page."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _vary_on_htmx(response: HttpResponse) -> HttpResponse:
-    # The same URL answers a fragment or a page: caches must keep them apart.
-    patch_vary_headers(response, ("HX-Request",))
-    return response
 
 
 def _client_ip(request: HttpRequest) -> str | None:
