@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from kehu.core.models import TimeStampedModel, VersionedModel
@@ -286,8 +287,8 @@ class Contact(VersionedModel):
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
     )
-    name = models.CharField(_("name"), max_length=64)
-    title = models.CharField(_("title"), max_length=64, blank=True)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=64)
+    title = models.CharField(pgettext_lazy("job", "title"), max_length=64, blank=True)
     mobile = models.CharField(
         _("mobile"), max_length=11, blank=True, validators=[validators.validate_mobile]
     )
