@@ -10,6 +10,8 @@ administrator), and a few more roles. The organisation:
     data steward and administrator sit in HQ.
 """
 
+from typing import NamedTuple
+
 import pytest
 
 from kehu.celery import app as celery_app
@@ -71,3 +73,38 @@ def customer(owner):
     from kehu.customers.tests.factories import make_customer
 
     return make_customer(owner=owner, name="上海东方精密机械有限公司")
+
+
+class BrowserSession(NamedTuple):
+    context: object
+    page: object
+    errors: list[str]
+
+
+@pytest.fixture
+def browser_session():
+    """A chromium page (zh-CN, 1440×900) and the JavaScript errors it raised."""
+    import os
+
+    from kehu.core.tests.browser import CHROMIUM, LAUNCH_ARGS
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # meanwhile are still plain synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield BrowserSession(context, page, errors)
+        context.close()
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(browser_session):
+    return browser_session.page, browser_session.errors

@@ -5,51 +5,14 @@ find the customer from the top bar by pinyin initials, open its 360 page and see
 mobile. With KEHU_SCREENSHOTS=1 it also saves the README screenshots to docs/screenshots/.
 """
 
-import os
 import re
-from pathlib import Path
 
-import pytest
+from kehu.core.tests.browser import BROWSER_MARKS, SCREENSHOTS, want_screenshots
 
-import kehu
-
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(kehu.__file__).resolve().parents[2] / "docs" / "screenshots"
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
-
-pytestmark = [
-    pytest.mark.browser,
-    # Each test empties the tables; serialized_rollback restores the presets (roles,
-    # industries, regions) that migrations loaded, for the tests that run after.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER_MARKS
 
 NAME = "深圳市腾讯计算机系统有限公司"
 MOBILE = "13812345678"
-
-
-@pytest.fixture
-def browser_page():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # meanwhile are still plain synchronous calls.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        yield page, errors
-        context.close()
-        browser.close()
 
 
 def seed_list_for_screenshot(owner):
@@ -90,7 +53,7 @@ def test_sales_rep_creates_finds_and_opens_a_customer(live_server, browser_page)
     from kehu.customers.models import Customer, Industry
 
     org = build_org()
-    take_screenshots = os.environ.get("KEHU_SCREENSHOTS") == "1"
+    take_screenshots = want_screenshots()
     if take_screenshots:
         seed_list_for_screenshot(org.owner)
     page, errors = browser_page

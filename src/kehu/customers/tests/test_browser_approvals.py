@@ -5,50 +5,15 @@ approves from the approvals inbox, and the customer shows the new status and the
 With KEHU_SCREENSHOTS=1 it also saves docs/screenshots/approvals-inbox.png for the README.
 """
 
-import os
 import re
-from pathlib import Path
 
-import pytest
+from kehu.core.tests.browser import BROWSER_MARKS, SCREENSHOTS, want_screenshots
 
-import kehu
-
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(kehu.__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "pw-Kehu-2026"
 REASON = "签订年度合同，首付款已到账"
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 
-pytestmark = [
-    pytest.mark.browser,
-    # Each test empties the tables; serialized_rollback restores the presets (roles,
-    # industries, regions, tags) that migrations loaded, for the tests that run after.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
-
-
-@pytest.fixture
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # meanwhile are still plain synchronous calls.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        yield context, page, errors
-        context.close()
-        browser.close()
+pytestmark = BROWSER_MARKS
 
 
 def sign_in(page, base: str, username: str) -> None:
@@ -78,15 +43,15 @@ def seed_inbox_for_screenshot(org) -> None:
         customer_change_status(customer=record, to=to, reason=reason, by=owner)
 
 
-def test_head_approves_a_status_change_from_the_inbox(live_server, browser):
+def test_head_approves_a_status_change_from_the_inbox(live_server, browser_session):
     from kehu.accounts.tests.factories import build_org
     from kehu.customers.models import StatusChange
     from kehu.customers.tests.factories import make_customer
 
     org = build_org()
     customer = make_customer(owner=org.owner, name="上海东方精密机械有限公司")
-    take_screenshots = os.environ.get("KEHU_SCREENSHOTS") == "1"
-    context, page, errors = browser
+    take_screenshots = want_screenshots()
+    context, page, errors = browser_session
     base = live_server.url
 
     # The sales rep asks for 成交客户 with a reason, from the customer's page.
@@ -107,7 +72,10 @@ def test_head_approves_a_status_change_from_the_inbox(live_server, browser):
     customer.refresh_from_db()
     assert customer.status == "interested"
 
-    # The department head signs in and opens the approvals inbox from the sidebar.
+    # The department head signs in and opens the approvals inbox from the sidebar. Leave the
+    # page first: an HTMX request still in flight could otherwise set a fresh CSRF cookie after
+    # the login form was rendered, and the login would be refused.
+    page.goto("about:blank")
     context.clear_cookies()
     if take_screenshots:
         seed_inbox_for_screenshot(org)

@@ -7,51 +7,15 @@ README screenshot docs/screenshots/customer-timeline.png (browser locale zh-CN).
 """
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
-import pytest
 from django.utils import timezone
 
-import kehu
+from kehu.core.tests.browser import BROWSER_MARKS, SCREENSHOTS, want_screenshots
 
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(kehu.__file__).resolve().parents[2] / "docs" / "screenshots"
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
-
-pytestmark = [
-    pytest.mark.browser,
-    # Each test empties the tables; serialized_rollback restores the presets (roles,
-    # industries, regions) that migrations loaded, for the tests that run after.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER_MARKS
 
 NEXT_ACTION = "准备金融行业案例集并发送邮件"
-
-
-@pytest.fixture
-def browser_page():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # meanwhile are still plain synchronous calls.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        yield page, errors
-        context.close()
-        browser.close()
 
 
 def seed_history_for_screenshot(customer, owner, manager):
@@ -84,7 +48,7 @@ def test_sales_rep_logs_an_interaction_and_finds_the_task_in_my_tasks(live_serve
 
     org = build_org()
     customer = make_customer(owner=org.owner, name="上海东方精密机械有限公司")
-    take_screenshots = os.environ.get("KEHU_SCREENSHOTS") == "1"
+    take_screenshots = want_screenshots()
     if take_screenshots:
         seed_history_for_screenshot(customer, org.owner, org.manager)
     page, errors = browser_page
