@@ -21,8 +21,13 @@ def sender(data_dir) -> Celery:
     """A client of the worker's broker. Not the project's app: conftest makes that one eager,
     and a task sent here must go through the queue folder."""
     queue = str(data_dir / "broker" / "queue")
-    app = Celery("kehu-test-sender", broker="filesystem://", set_as_current=False)
-    app.conf.broker_transport_options = {"data_folder_in": queue, "data_folder_out": queue}
+    app = Celery("kehu-test-sender", broker="filesystem://localhost//", set_as_current=False)
+    app.conf.broker_transport_options = {
+        "data_folder_in": queue,
+        "data_folder_out": queue,
+        # Same exchange table as the worker's; the default is ./control in the working dir.
+        "control_folder": str(data_dir / "broker" / "control"),
+    }
     return app
 
 
