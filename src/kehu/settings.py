@@ -147,7 +147,13 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env("KEHU_STATIC_ROOT", str(DATA_DIR / "static")))
+# Production collects static files into STATIC_ROOT (KEHU_COLLECTSTATIC=1); the embedded set-up
+# serves them from the apps and has no STATIC_ROOT at all.
+STATIC_ROOT = (
+    Path(env("KEHU_STATIC_ROOT", str(DATA_DIR / "static")))
+    if env_bool("KEHU_COLLECTSTATIC", False)
+    else None
+)
 STATICFILES_DIRS = [BASE_DIR / "static"]  # project-wide assets: vendor/ (offline) and kehu/
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
