@@ -148,8 +148,6 @@ class Command(BaseCommand):
     # --- preparation ------------------------------------------------------------------------
     def prepare(self, *, host: str, port: int) -> None:
         compile_translations(self.stdout)
-        # WhiteNoise warns at every start when its (optional) root does not exist.
-        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         self.stdout.write(_("Preparing the database in %(dir)s …") % {"dir": settings.DATA_DIR})
         call_command("migrate", interactive=False, verbosity=0)
         password = ensure_administrator()
