@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "kehu.customers",
     "kehu.interactions",
     "kehu.tags",
+    "kehu.dataquality",
 ]
 
 MIDDLEWARE = [

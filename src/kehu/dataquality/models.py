@@ -1,0 +1,90 @@
+"""Data quality (spec §5): export log, completeness state, the working-day calendar."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ExportFormat(models.TextChoices):
+    XLSX = "xlsx", "Excel (.xlsx)"
+    CSV = "csv", "CSV"
+
+
+class ExportLog(models.Model):
+    """Every export: who, what filter, how many rows, masked or not (PIPL: access to data)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    file_format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
+    filters = models.JSONField(_("filter"), default=dict, blank=True)
+    row_count = models.PositiveIntegerField(_("rows"))
+    unmasked = models.BooleanField(_("mobile numbers unmasked"), default=False)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export log entry")
+        verbose_name_plural = _("export log")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.file_format} {self.row_count}"
+
+
+class CompletenessState(models.TextChoices):
+    COMPLETE = "complete", _("Complete")
+    PENDING = "pending", _("To be completed")  # 待补全
+    OVERDUE = "overdue", _("Information incomplete")  # 信息待完善
+
+
+class CustomerCompletenessQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CustomerCompletenessQuerySet:
+        from kehu.core.access import customer_scope_q
+
+        return self.filter(customer_scope_q(user, prefix="customer__"))
+
+
+class CustomerCompleteness(models.Model):
+    """A customer missing industry or the decision maker's title is 待补全; still missing after
+    3 working days it becomes 信息待完善 and its owner is reminded (seed §2.3)."""
+
+    customer = models.OneToOneField(
+        "customers.Customer", on_delete=models.CASCADE, related_name="completeness"
+    )
+    state = models.CharField(
+        _("completeness"), max_length=16, choices=CompletenessState.choices, db_index=True
+    )
+    missing = models.JSONField(_("missing fields"), default=list, blank=True)
+    incomplete_since = models.DateField(_("incomplete since"), null=True, blank=True)
+    due_date = models.DateField(_("complete by"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("owner reminded at"), null=True, blank=True)
+    checked_at = models.DateTimeField(_("checked at"))
+
+    objects = CustomerCompletenessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer completeness")
+        verbose_name_plural = _("customer completeness")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.state}"
+
+
+class WorkingDayOverride(models.Model):
+    """A day whose working status an administrator sets by hand: a statutory holiday or a
+    make-up working day (调休) of a year the calendar library does not know yet."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_working_day = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("holiday or make-up working day")
+        verbose_name_plural = _("holidays and make-up working days")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'working' if self.is_working_day else 'holiday'}"
