@@ -31,6 +31,7 @@ from kehu.customers.models import (
     Source,
     Status,
 )
+from kehu.customers.services import CUSTOMER_FIELDS
 from kehu.customers.validators import (
     check_customer_name,
     mask_mobile,
@@ -43,22 +44,7 @@ BLANK = [("", "---------")]
 DM_PREFIX = "dm_"  # key decision maker fields (services: "decision_maker.<field>")
 CF_PREFIX = "cf_"  # custom fields (services: "custom_fields.<key>")
 # The customer fields this form passes to the services (status only on create).
-CUSTOMER_INPUTS = (
-    "customer_type",
-    "name",
-    "credit_code",
-    "industry",
-    "scale",
-    "enterprise_type",
-    "region",
-    "city",
-    "district",
-    "street",
-    "source",
-    "first_contact_date",
-    "annual_budget",
-    "remarks",
-)
+CUSTOMER_INPUTS = tuple(field for field in CUSTOMER_FIELDS if field != "status")
 
 
 class BootstrapForm(forms.Form):
