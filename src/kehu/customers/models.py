@@ -239,6 +239,8 @@ class Customer(VersionedModel):
     @property
     def address(self) -> str:
         province = self.region.label if self.region_id else ""
+        if province and self.city.startswith(province):
+            province = ""  # 北京 + 北京市: a municipality is its own city
         return "".join(p for p in (province, self.city, self.district, self.street) if p)
 
     @property

@@ -56,6 +56,17 @@ def budget_level(budget: Decimal | None) -> str:
     return BudgetLevel.OVER_500K
 
 
+def preferred_channel(counts: Counter) -> tuple[str, int]:
+    """The method used most, when there is enough data and one method clearly leads (a tie
+    between the top two is no preference)."""
+    if sum(counts.values()) < CHANNEL_MIN_INTERACTIONS:
+        return "", 0
+    ranked = counts.most_common(2)
+    if len(ranked) == 2 and ranked[0][1] == ranked[1][1]:
+        return "", 0
+    return ranked[0]
+
+
 def classification_compute(
     *, customer_ids: Iterable[int] | None = None, now: dt.datetime | None = None
 ) -> int:
@@ -116,11 +127,7 @@ def _compute_batch(rows: list[dict], now: dt.datetime) -> None:
         count = counts.get(pk, 0)
         channel_counts = methods.get(pk, Counter())
         channel_total = sum(channel_counts.values())
-        channel, channel_n = (
-            channel_counts.most_common(1)[0]
-            if channel_total >= CHANNEL_MIN_INTERACTIONS
-            else ("", 0)
-        )
+        channel, channel_n = preferred_channel(channel_counts)
         if pk in deal_dates and deal_dates[pk] is not None:
             since: dt.date | None = timezone.localtime(deal_dates[pk]).date()
             since_source = "approval"
@@ -189,6 +196,15 @@ def explain(classification: CustomerClassification) -> list[tuple[str, str, str]
                     "days": e.get("channel_window_days", 180),
                     "method": method,
                 },
+            )
+        )
+    elif e.get("channel_total", 0) >= CHANNEL_MIN_INTERACTIONS:
+        rows.append(
+            (
+                _("Channel preference"),
+                _("No clear preference"),
+                _("%(total)d interactions in the last %(days)d days, no method used most")
+                % {"total": e["channel_total"], "days": e.get("channel_window_days", 180)},
             )
         )
     else:

@@ -388,3 +388,8 @@ def test_values_of_a_deactivated_custom_field_survive_later_updates(owner, custo
     )
 
     assert updated.custom_fields == {"revenue": 20, "wechat": "kehu"}
+
+
+def test_address_does_not_repeat_a_municipality(owner):
+    customer = _create(owner, city="北京市", district="海淀区", street="中关村大街1号")
+    assert customer.address == "北京市海淀区中关村大街1号"

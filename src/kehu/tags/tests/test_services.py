@@ -170,3 +170,14 @@ def test_budget_and_cooperation_levels(owner):
     assert CustomerClassification.objects.get(customer=big).cooperation_level == "gt3"
     assert CustomerClassification.objects.get(customer=small).budget_level == "lt10w"
     assert CustomerClassification.objects.get(customer=small).cooperation_level == "none"
+
+
+def test_a_tie_between_methods_is_no_channel_preference(customer, owner, log_calls):
+    log_calls(customer, owner, 2, method="email")
+    log_calls(customer, owner, 2, method="visit")
+
+    classification = CustomerClassification.objects.get(customer=customer)
+    assert classification.channel_preference == ""
+    with translation.override("en"):
+        reasons = {dim: level for dim, level, _why in explain(classification)}
+    assert reasons["Channel preference"] == "No clear preference"
