@@ -232,6 +232,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kehu.tags.tasks.classify_all",
         "schedule": crontab(hour=2, minute=30),
     },
+    "check-completeness": {
+        "task": "kehu.dataquality.tasks.check_all_completeness",
+        "schedule": crontab(hour=2, minute=45),
+    },
 }
 
 # --- Mail ---------------------------------------------------------------------------------

@@ -167,7 +167,14 @@ def customer_create(
         contact.customer = customer
         contact._history_user = by
         contact.save()
+        transaction.on_commit(lambda: _check_completeness_later(customer.pk))
     return customer
+
+
+def _check_completeness_later(customer_id: int) -> None:
+    from kehu.dataquality.tasks import check_customer_completeness
+
+    check_customer_completeness.delay(customer_id)
 
 
 def _lock_current(model, pk: int, expected_version: int | None):
@@ -239,6 +246,7 @@ def customer_update(
                 contact.version = F("version") + 1
             contact._history_user = by
             contact.save()
+        transaction.on_commit(lambda: _check_completeness_later(current.pk))
     current.refresh_from_db()
     return current
 
@@ -285,6 +293,7 @@ def contact_update(
         current._history_user = by
         current.save()
         Customer.objects.filter(pk=current.customer_id).update(updated_at=timezone.now())
+        transaction.on_commit(lambda: _check_completeness_later(current.customer_id))
     current.refresh_from_db()
     return current
 
@@ -309,6 +318,7 @@ def contact_make_decision_maker(*, contact: Contact, by: User) -> Contact:
         contact.is_decision_maker = True
         contact._history_user = by
         contact.save()
+        transaction.on_commit(lambda: _check_completeness_later(contact.customer_id))
     return contact
 
 

@@ -352,7 +352,8 @@ def test_owner_opens_360_page_with_base_info_and_masked_mobiles(client, owner, c
     assert customer.name in content
     assert customer.code in content
     assert "华北-北京" in content
-    assert "北京北京市海淀区" in content
+    assert "北京市海淀区" in content
+    assert "北京北京市" not in content  # a municipality is not repeated
     assert "¥52.5万" in content
     assert f"{mobile[:3]}****{mobile[-4:]}" in content
     assert mobile not in content
