@@ -14,6 +14,7 @@ urlpatterns = [
     path("customers/", include("kehu.customers.urls")),
     path("interactions/", include("kehu.interactions.urls")),
     path("tags/", include("kehu.tags.urls")),
+    path("data-quality/", include("kehu.dataquality.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -84,3 +84,23 @@ def can_open_handovers(user: User) -> bool:
     if not (user and user.is_authenticated and user.is_active):
         return False
     return is_administrator(user) or user.headed_departments.exists()
+
+
+def can_export(user: User) -> bool:
+    """Any active user may export the customers they can see (the rows stay in their scope)."""
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def unmaskable_customer_ids(user: User, customer_ids) -> set[int]:
+    """`can_unmask` for many customers in one query (exports): the ids among `customer_ids`
+    whose mobile numbers `user` may see. Assumes the ids are of customers visible to `user`."""
+    from kehu.core.access import visible_customers
+
+    ids = set(customer_ids)
+    scope = user_rights(user).unmask_scope
+    if scope == UnmaskScope.VISIBLE:
+        return ids
+    if scope == UnmaskScope.EDITABLE and ids:
+        editable = visible_customers(user).editable_by(user).filter(pk__in=ids)
+        return set(editable.values_list("pk", flat=True))
+    return set()

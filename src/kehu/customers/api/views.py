@@ -15,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
@@ -30,6 +31,8 @@ from kehu.customers.filters import CustomerFilter
 from kehu.customers.models import Contact, Customer, CustomFieldDefinition, Industry, Region
 from kehu.customers.selectors import customer_history, customer_list
 from kehu.customers.validators import mask_mobile
+from kehu.dataquality.export import CONTENT_TYPES, customers_export
+from kehu.dataquality.views import download_response
 
 ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 READ_ERRORS = {403: FORBIDDEN, 404: NOT_FOUND}
@@ -53,6 +56,28 @@ def _keep_masked_mobile(data: dict, contact: Contact | None) -> None:
     """A client that sends back the masked number it was shown keeps the stored one."""
     if contact is not None and data.get("mobile") and data["mobile"] == mask_mobile(contact.mobile):
         del data["mobile"]
+
+
+class _FileRenderer(BaseRenderer):
+    """Lets ``?format=xlsx|csv`` through DRF's content negotiation; the export view answers
+    with a ready file, and an error body (401, 403) is written as JSON."""
+
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return JSONRenderer().render(data, accepted_media_type, renderer_context)
+
+
+class XlsxRenderer(_FileRenderer):
+    media_type = CONTENT_TYPES["xlsx"]
+    format = "xlsx"
+
+
+class CsvRenderer(_FileRenderer):
+    media_type = "text/csv"
+    format = "csv"
 
 
 @extend_schema(tags=["customers"])
@@ -184,6 +209,46 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 {"customer": customer.pk, "contacts": contacts}, context={"request": request}
             ).data
         )
+
+    # --- export ----------------------------------------------------------------------------
+    @extend_schema(
+        summary="Export the filtered customer list (.xlsx or .csv)",
+        description=(
+            "Exactly the rows `GET /customers/` returns for the same filters (every filter of "
+            "the list applies), all columns plus active custom fields. Mobile numbers are "
+            "masked unless `unmasked=1` is given and you may unmask that row. Cells starting "
+            "with = + - @ are prefixed with an apostrophe. Every export is logged."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "format", OpenApiTypes.STR, enum=["xlsx", "csv"], default="xlsx", required=False
+            ),
+            OpenApiParameter("unmasked", OpenApiTypes.BOOL, required=False),
+        ],
+        responses={
+            (200, CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            400: BAD_REQUEST,
+        },
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        filter_backends=[],
+        pagination_class=None,
+        renderer_classes=[XlsxRenderer, CsvRenderer, JSONRenderer],
+    )
+    def export(self, request):
+        file_format = request.query_params.get("format") or "xlsx"
+        if file_format not in CONTENT_TYPES:
+            raise ValidationError({"format": _("Choose xlsx or csv.")})
+        content, filename, _count = customers_export(
+            user=request.user,
+            params=request.query_params,
+            file_format=file_format,
+            ip_address=client_ip(request),
+        )
+        return download_response(content, filename, file_format)
 
     # --- contacts --------------------------------------------------------------------------
     @extend_schema(

@@ -31,6 +31,13 @@
     showToasts(container);
   }
 
+  // <a data-export-base="/…/customers.xlsx">: the list's filters update the address bar
+  // (hx-push-url) without reloading the page, so export what the address bar shows.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-export-base]");
+    if (link) link.href = link.dataset.exportBase + window.location.search;
+  });
+
   // A server response says what happened with HX-Trigger: {"kehu:toast": {message, level}}.
   document.addEventListener("kehu:toast", function (event) {
     var detail = event.detail || {};

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from kehu.dataquality import views
+
+app_name = "dataquality"
+
+urlpatterns = [
+    path(
+        "export/customers.<str:fmt>",
+        views.export_customers,
+        name="export-customers",
+    ),
+]
