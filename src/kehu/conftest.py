@@ -37,6 +37,15 @@ def _default_language():
 
 
 @pytest.fixture
+def english(client):
+    """The client asks for the English UI (language cookie): for tests that read English text."""
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+@pytest.fixture
 def org(db):
     from kehu.accounts.tests.factories import build_org
 

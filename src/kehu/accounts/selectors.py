@@ -175,3 +175,32 @@ def handover_preview(*, from_user: User) -> dict[str, int]:
         "approvals_requested": pending.filter(requested_by=from_user).count(),
         "approvals_to_decide": pending.filter(approver=from_user).count(),
     }
+
+
+def department_rollup(
+    per_department: dict[int | None, tuple[int, int]],
+) -> list[tuple[Department, int, int]]:
+    """Sum (a, b) figures kept per department over each department and everything below it,
+    in tree order; departments whose subtree has nothing are left out. Two queries in all."""
+    departments = list(Department.objects.all())
+    children: dict[int | None, list[int]] = {}
+    for department in departments:
+        children.setdefault(department.parent_id, []).append(department.pk)
+
+    totals: dict[int, tuple[int, int]] = {}
+
+    def subtree_total(pk: int, seen: frozenset[int] = frozenset()) -> tuple[int, int]:
+        if pk not in totals:
+            a, b = per_department.get(pk, (0, 0))
+            for child in children.get(pk, []):
+                if child not in seen:
+                    ca, cb = subtree_total(child, seen | {pk})
+                    a, b = a + ca, b + cb
+            totals[pk] = (a, b)
+        return totals[pk]
+
+    return [
+        (department, *subtree_total(department.pk))
+        for department in departments
+        if subtree_total(department.pk)[0]
+    ]

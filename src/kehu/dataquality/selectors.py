@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
-from kehu.accounts.models import Department, User
-from kehu.accounts.selectors import department_subtree_ids
+from kehu.accounts.models import User
+from kehu.accounts.selectors import department_rollup
 from kehu.dataquality.models import CompletenessState, CustomerCompleteness
 
 
@@ -58,14 +58,10 @@ def completeness_rate_by_team(*, viewer: User) -> list[CompletenessRate]:
         .order_by()
     )
     by_department = {r["customer__owner__department_id"]: (r["total"], r["complete"]) for r in rows}
-    result = []
-    for department in Department.objects.all():
-        subtree = department_subtree_ids(department.pk)
-        total = sum(by_department.get(d, (0, 0))[0] for d in subtree)
-        complete = sum(by_department.get(d, (0, 0))[1] for d in subtree)
-        if total:
-            result.append(CompletenessRate(label=department.name, total=total, complete=complete))
-    return result
+    return [
+        CompletenessRate(label=department.name, total=total, complete=complete)
+        for department, total, complete in department_rollup(by_department)
+    ]
 
 
 def steward_overdue_list(*, viewer: User) -> QuerySet[CustomerCompleteness]:

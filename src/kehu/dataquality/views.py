@@ -1,16 +1,29 @@
-"""Data-quality pages: the export of the filtered customer list."""
+"""Data-quality pages: the overview (completeness, timeliness, overdue list, calendar coverage)
+and the export of the filtered customer list."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from kehu.core.permissions import can_export
+from kehu.core.permissions import can_export, is_administrator
+from kehu.dataquality import selectors
+from kehu.dataquality.calendar import calendar_coverage
+from kehu.dataquality.completeness import MISSING_LABELS
 from kehu.dataquality.export import CONTENT_TYPES, customers_export
 from kehu.dataquality.models import ExportFormat
+from kehu.interactions.selectors import timeliness_by_team, timeliness_by_user
+
+COMPLETENESS_TARGET = 0.95  # KPI: at least 95 % of customers complete
+TIMELINESS_TARGET = 0.95  # KPI: at least 95 % of interactions entered within 24 h
+OVERDUE_PAGE_SIZE = 25
 
 
 def _client_ip(request: HttpRequest) -> str | None:
@@ -37,3 +50,60 @@ def export_customers(request: HttpRequest, fmt: str) -> HttpResponse:
         user=request.user, params=request.GET, file_format=fmt, ip_address=_client_ip(request)
     )
     return download_response(content, filename, fmt)
+
+
+def _chart(rows, rate_title: str, target: float) -> dict:
+    return {
+        "target": target * 100,
+        "labels": [row.label for row in rows],
+        "rates": [round(row.rate * 100, 1) for row in rows],
+        "titles": {"rate": rate_title, "target": _("Target")},
+    }
+
+
+@login_required
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    """数据质量: completeness and timeliness against 95 %, the overdue list, calendar coverage."""
+    user = request.user
+    today = timezone.localdate()
+    by_user = selectors.completeness_rate_by_user(viewer=user)
+    by_team = selectors.completeness_rate_by_team(viewer=user)
+    checked = sum(row.total for row in by_user)
+    complete = sum(row.complete for row in by_user)
+    overdue_qs = selectors.steward_overdue_list(viewer=user)
+    page = Paginator(overdue_qs, OVERDUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    overdue = page.paginator.count
+    for state in page:
+        state.missing_labels = [str(MISSING_LABELS.get(key, key)) for key in state.missing]
+
+    since = today.replace(day=1)
+    timely_by_user = timeliness_by_user(viewer=user, since=since, until=today)
+    timely_by_team = timeliness_by_team(viewer=user, since=since, until=today)
+    entered = sum(row.total for row in timely_by_user)
+    on_time = sum(row.on_time for row in timely_by_user)
+
+    coverage = [(year, calendar_coverage(year)) for year in (today.year, today.year + 1)]
+    context = {
+        "target": COMPLETENESS_TARGET,
+        "timeliness_target": TIMELINESS_TARGET,
+        "by_user": by_user,
+        "by_team": by_team,
+        "checked": checked,
+        "complete": complete,
+        "overdue": overdue,
+        "pending": checked - complete - overdue,
+        "complete_rate": complete / checked if checked else None,
+        "page": page,
+        "timely_by_user": timely_by_user,
+        "timely_by_team": timely_by_team,
+        "since": since,
+        "until": today,
+        "entered": entered,
+        "timely_rate": on_time / entered if entered else None,
+        "coverage": coverage,
+        "is_administrator": is_administrator(user),
+        "completeness_chart": _chart(by_user, _("Complete %"), COMPLETENESS_TARGET),
+        "timeliness_chart": _chart(timely_by_user, _("On time %"), TIMELINESS_TARGET),
+    }
+    return render(request, "dataquality/overview.html", context)

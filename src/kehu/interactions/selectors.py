@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from kehu.accounts.models import Department, User
-from kehu.accounts.selectors import department_subtree_ids
+from kehu.accounts.models import User
+from kehu.accounts.selectors import department_rollup
 from kehu.customers.models import Customer
 from kehu.interactions.models import Interaction, Notification, Task, TaskStatus
 
@@ -144,11 +144,7 @@ def timeliness_by_team(
         .annotate(total=Count("id"), on_time=Count("id", filter=Q(is_late=False)))
     )
     by_department = {r["follower__department_id"]: (r["total"], r["on_time"]) for r in rows}
-    result = []
-    for department in Department.objects.all():
-        subtree = department_subtree_ids(department.pk)
-        total = sum(by_department.get(d, (0, 0))[0] for d in subtree)
-        on_time = sum(by_department.get(d, (0, 0))[1] for d in subtree)
-        if total:
-            result.append(Timeliness(label=department.name, total=total, on_time=on_time))
-    return result
+    return [
+        Timeliness(label=department.name, total=total, on_time=on_time)
+        for department, total, on_time in department_rollup(by_department)
+    ]

@@ -31,6 +31,7 @@ MODULES = [
     (_("Approvals"), "customers:approvals", "bi-patch-check", "/customers/approvals/"),
     (_("Tags"), "tags:library", "bi-tags", "/tags/"),
     (_("Timeliness"), "interactions:timeliness", "bi-speedometer2", "/interactions/timeliness/"),
+    (_("Data quality"), "dataquality:overview", "bi-clipboard-check", "/data-quality/"),
     (
         _("Handovers"),
         "accounts:handovers",

@@ -29,13 +29,6 @@ from kehu.customers.tests.factories import make_customer
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def english(client):
-    """The client asks for the English UI (language cookie): for tests that read English text."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
-
-
 def list_url(**params):
     from urllib.parse import urlencode
 
