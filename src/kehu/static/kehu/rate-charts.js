@@ -1,20 +1,21 @@
-/* Data-quality page: per-person bar charts (ECharts) of the complete rate and of update
-   timeliness, each with the 95 % target as a line. Data comes from the page (json_script),
-   no inline JS. */
+/* Rate charts (timeliness report, data-quality page): a horizontal bar per person with the
+   95 % target as a dashed line. Each <div data-rate-chart="ID"> draws the data of the
+   json_script element ID: {labels, rates, target, titles: {rate, target}}. No inline JS. */
 (function () {
   "use strict";
 
-  function bars(holderId, sourceId) {
-    var holder = document.getElementById(holderId);
-    var source = document.getElementById(sourceId);
-    if (!holder || !source || !window.echarts) return;
+  function draw(holder) {
+    var source = document.getElementById(holder.dataset.rateChart);
+    if (!source || !window.echarts) return;
     var data = JSON.parse(source.textContent);
     // One bar row per person (CSSOM, which a strict CSP allows, unlike style attributes).
     holder.style.height = Math.max(160, data.labels.length * 34 + 48) + "px";
-    // Canvas and a rich-text tooltip: no HTML with style attributes (strict CSP).
+    // Canvas, and a tooltip drawn on it: no HTML with style attributes, so a strict
+    // Content-Security-Policy (no 'unsafe-inline' styles) does not break the chart.
     var chart = window.echarts.init(holder, null, { renderer: "canvas" });
     chart.setOption({
       animation: false,
+      // Room on the right for the "100 %" labels.
       grid: { left: 8, right: 48, top: 16, bottom: 8, containLabel: true },
       tooltip: {
         trigger: "axis",
@@ -45,14 +46,13 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
-  function draw() {
-    bars("completeness-chart", "completeness-data");
-    bars("dq-timeliness-chart", "dq-timeliness-data");
+  function drawAll() {
+    document.querySelectorAll("[data-rate-chart]").forEach(draw);
   }
 
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", draw);
+    document.addEventListener("DOMContentLoaded", drawAll);
   } else {
-    draw();
+    drawAll();
   }
 })();
