@@ -79,3 +79,11 @@ def conflict_response(*, message: str, current_version: int, current: dict) -> R
         },
         status=status.HTTP_409_CONFLICT,
     )
+
+
+def parse_input(serializer_class, request: Request, *, partial: bool = False) -> dict[str, Any]:
+    """Validated input of an input serializer (400 with field errors when invalid); the
+    request is in the context for fields that resolve ids within the caller's data scope."""
+    serializer = serializer_class(data=request.data, partial=partial, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

@@ -7,7 +7,8 @@ class); drf-spectacular's AutoSchema imports DRF's generic views, so it cannot l
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 
@@ -79,3 +80,8 @@ CONFLICT = OpenApiResponse(
     ConflictSerializer,
     description="Someone saved the record after you read it (stale version); nothing was saved.",
 )
+
+# The path id of a detail route, and the error answers of read and write endpoints.
+ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+READ_ERRORS = {403: FORBIDDEN, 404: NOT_FOUND}
+WRITE_ERRORS = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND}

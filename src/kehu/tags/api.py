@@ -20,10 +20,14 @@ from rest_framework.response import Response
 
 from kehu.accounts.api import UserRefSerializer
 from kehu.core.access import access_customer
+from kehu.core.api import parse_input
 from kehu.core.api_schema import (
     BAD_REQUEST,
     FORBIDDEN,
+    ID,
     NOT_FOUND,
+    READ_ERRORS,
+    WRITE_ERRORS,
     NamedChoiceField,
     SingleObjectAutoSchema,
 )
@@ -41,19 +45,10 @@ from kehu.tags.models import (
     TagType,
 )
 
-ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 CUSTOMER_ID = OpenApiParameter(
     "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The customer's id."
 )
 TAG_ID = OpenApiParameter("tag_id", OpenApiTypes.INT, OpenApiParameter.PATH)
-READ_ERRORS = {403: FORBIDDEN, 404: NOT_FOUND}
-WRITE_ERRORS = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND}
-
-
-def _parse(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 # --- serializers ----------------------------------------------------------------------------
@@ -253,7 +248,9 @@ class TagRequestViewSet(viewsets.GenericViewSet):
         responses={201: TagRequestSerializer, 400: BAD_REQUEST},
     )
     def create(self, request):
-        tag = services.tag_request(by=request.user, **_parse(TagRequestCreateSerializer, request))
+        tag = services.tag_request(
+            by=request.user, **parse_input(TagRequestCreateSerializer, request)
+        )
         return Response(TagRequestSerializer(tag).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -273,7 +270,7 @@ class TagRequestViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], pagination_class=None)
     def approve(self, request, pk=None):
         tag = self._tag(pk)
-        note = _parse(TagApproveSerializer, request)["note"]
+        note = parse_input(TagApproveSerializer, request)["note"]
         tag = services.tag_approve(tag=tag, by=request.user, note=note)
         return Response(TagRequestSerializer(tag).data)
 
@@ -286,7 +283,7 @@ class TagRequestViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], pagination_class=None)
     def reject(self, request, pk=None):
         tag = self._tag(pk)
-        reason = _parse(TagRejectSerializer, request)["reason"]
+        reason = parse_input(TagRejectSerializer, request)["reason"]
         tag = services.tag_reject(tag=tag, by=request.user, reason=reason)
         return Response(TagRequestSerializer(tag).data)
 
@@ -324,7 +321,7 @@ class CustomerTagViewSet(viewsets.GenericViewSet):
     )
     def create(self, request, id=None):
         customer = access_customer(request.user, id)
-        data = _parse(CustomerTagCreateSerializer, request)
+        data = parse_input(CustomerTagCreateSerializer, request)
         customer_tag = services.customer_tag_add(
             customer=customer, tag=data["tag"], by=request.user, note=data["note"]
         )

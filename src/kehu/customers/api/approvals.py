@@ -8,21 +8,23 @@ is waiting for you (404 otherwise).
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from kehu.accounts.api import UserRefSerializer
 from kehu.core.access import access_status_change
-from kehu.core.api_schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, NamedChoiceField
+from kehu.core.api import parse_input
+from kehu.core.api_schema import (
+    ID,
+    NOT_FOUND,
+    WRITE_ERRORS,
+    NamedChoiceField,
+)
 from kehu.customers import approvals
 from kehu.customers.api.serializers import CustomerRefSerializer
 from kehu.customers.models import Status, StatusChange, StatusChangeState
-
-ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
-WRITE_ERRORS = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND}
 
 
 def _status_field(**kwargs) -> NamedChoiceField:
@@ -81,9 +83,7 @@ class DecisionSerializer(serializers.Serializer):
 
 
 def _note(request) -> str:
-    serializer = DecisionSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data["note"]
+    return parse_input(DecisionSerializer, request)["note"]
 
 
 @extend_schema(tags=["approvals"])

@@ -17,12 +17,17 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 
 from kehu.accounts.models import User
 from kehu.core.access import access_contact, access_customer, visible_contacts
-from kehu.core.api import client_ip, conflict_response
-from kehu.core.api_schema import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
+from kehu.core.api import client_ip, conflict_response, parse_input
+from kehu.core.api_schema import (
+    BAD_REQUEST,
+    CONFLICT,
+    ID,
+    READ_ERRORS,
+    WRITE_ERRORS,
+)
 from kehu.core.permissions import can_unmask
 from kehu.customers import approvals, services
 from kehu.customers.api import serializers as s
@@ -33,16 +38,6 @@ from kehu.customers.selectors import customer_history, customer_list
 from kehu.customers.validators import mask_mobile
 from kehu.dataquality.export import CONTENT_TYPES, customers_export
 from kehu.dataquality.views import download_response
-
-ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
-READ_ERRORS = {403: FORBIDDEN, 404: NOT_FOUND}
-WRITE_ERRORS = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND}
-
-
-def _parse(serializer_class: type[Serializer], request, *, partial: bool = False) -> dict:
-    serializer = serializer_class(data=request.data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _version(data: dict) -> int:
@@ -113,7 +108,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         responses={201: s.CustomerSerializer, 400: BAD_REQUEST},
     )
     def create(self, request):
-        data = _parse(s.CustomerCreateSerializer, request)
+        data = parse_input(s.CustomerCreateSerializer, request)
         owner = data.pop("owner", None)
         decision_maker = data.pop("decision_maker")
         custom_fields = data.pop("custom_fields", None)
@@ -147,7 +142,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                     )
                 }
             )
-        data = _parse(s.CustomerUpdateSerializer, request, partial=partial)
+        data = parse_input(s.CustomerUpdateSerializer, request, partial=partial)
         version = _version(data)
         owner = data.pop("owner", None)
         custom_fields = data.pop("custom_fields", None)
@@ -197,7 +192,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if not can_unmask(request.user, customer):
             raise PermissionDenied
         contact = None
-        wanted = _parse(s.UnmaskSelectionSerializer, request).get("contact")
+        wanted = parse_input(s.UnmaskSelectionSerializer, request).get("contact")
         if wanted is not None:
             contact = get_object_or_404(customer.contacts.all(), pk=wanted)
         revealed = services.customer_unmask(
@@ -272,7 +267,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def contact_create(self, request, pk=None):
         customer = access_customer(request.user, pk, write=True)
         contact = services.contact_create(
-            customer=customer, by=request.user, data=_parse(s.ContactCreateSerializer, request)
+            customer=customer, by=request.user, data=parse_input(s.ContactCreateSerializer, request)
         )
         return Response(s.ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
 
@@ -297,7 +292,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @team.mapping.post
     def team_set(self, request, pk=None):
         customer = access_customer(request.user, pk)
-        data = _parse(s.TeamMemberInputSerializer, request)
+        data = parse_input(s.TeamMemberInputSerializer, request)
         share = services.customer_share_set(
             customer=customer, user=data["user"], access=data["access"], by=request.user
         )
@@ -345,7 +340,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     def status_change(self, request, pk=None):
         customer = access_customer(request.user, pk)
-        data = _parse(StatusChangeRequestSerializer, request)
+        data = parse_input(StatusChangeRequestSerializer, request)
         change = approvals.customer_change_status(
             customer=customer, to=data["to_status"], reason=data["reason"], by=request.user
         )
@@ -409,7 +404,7 @@ class ContactViewSet(viewsets.GenericViewSet):
     )
     def update(self, request, pk=None, partial: bool = False):
         contact = access_contact(request.user, pk, write=True)
-        data = _parse(s.ContactUpdateSerializer, request, partial=partial)
+        data = parse_input(s.ContactUpdateSerializer, request, partial=partial)
         version = _version(data)
         _keep_masked_mobile(data, contact)
         try:

@@ -11,27 +11,17 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from kehu.core.access import access_interaction, access_task
-from kehu.core.api_schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND
+from kehu.core.api import parse_input
+from kehu.core.api_schema import BAD_REQUEST, FORBIDDEN, ID, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
 from kehu.interactions import selectors, services
 from kehu.interactions.api import serializers as s
 from kehu.interactions.filters import InteractionFilter, NotificationFilter, TaskFilter
-
-ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
-READ_ERRORS = {403: FORBIDDEN, 404: NOT_FOUND}
-WRITE_ERRORS = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND}
-
-
-def _parse(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 # --- interactions ---------------------------------------------------------------------------
@@ -74,7 +64,7 @@ class InteractionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={201: s.InteractionSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
     )
     def create(self, request):
-        data = _parse(s.InteractionCreateSerializer, request)
+        data = parse_input(s.InteractionCreateSerializer, request)
         interaction = services.interaction_create(
             customer=data["customer"], by=request.user, **services.interaction_fields(data)
         )
@@ -116,7 +106,7 @@ class TaskViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={201: s.TaskSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
     )
     def create(self, request):
-        data = _parse(s.TaskCreateSerializer, request)
+        data = parse_input(s.TaskCreateSerializer, request)
         task = services.task_create(by=request.user, **data)
         return Response(s.TaskSerializer(task).data, status=status.HTTP_201_CREATED)
 
@@ -152,7 +142,7 @@ class TaskViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def reassign(self, request, pk=None):
         task = access_task(request.user, pk)
-        data = _parse(s.TaskReassignSerializer, request)
+        data = parse_input(s.TaskReassignSerializer, request)
         task = services.task_reassign(task=task, by=request.user, **data)
         return Response(s.TaskSerializer(task).data)
 
