@@ -76,49 +76,33 @@ def can_edit_customer(user: User, customer: Customer) -> bool:
     return Customer.objects.editable_by(user).filter(pk=customer.pk).exists()
 
 
-def access_customer(user: User, pk: int | str, *, write: bool = False) -> Customer:
-    """Fetch a customer the user may see: 404 when missing *or* hidden (never reveal that a
-    hidden record exists), 403 only when visible but not editable and `write` is asked."""
-    try:
-        customer = (
-            visible_customers(user)
-            .select_related("owner", "department", "industry__parent", "region__parent")
-            .get(pk=int(pk))
-        )
-    except (ValueError, TypeError) as exc:
-        raise Http404 from exc
-    except visible_customers(user).model.DoesNotExist as exc:
-        raise Http404 from exc
-    if write and not can_edit_customer(user, customer):
-        raise PermissionDenied
-    return customer
-
-
-def access_customer_by_code(user: User, code: str) -> Customer:
-    customer = visible_customers(user).filter(code=code).only("pk").first()
-    if customer is None:
-        raise Http404
-    return customer
-
-
-def access_contact(user: User, pk: int | str, *, write: bool = False) -> Contact:
-    try:
-        contact = visible_contacts(user).select_related("customer").get(pk=int(pk))
-    except (ValueError, TypeError) as exc:
-        raise Http404 from exc
-    except visible_contacts(user).model.DoesNotExist as exc:
-        raise Http404 from exc
-    if write and not can_edit_customer(user, contact.customer):
-        raise PermissionDenied
-    return contact
-
-
 def _fetch(queryset, pk: int | str):
     """One row of an already scoped queryset, or 404 (bad id, missing and hidden alike)."""
     try:
         return queryset.get(pk=int(pk))
     except (ValueError, TypeError, queryset.model.DoesNotExist) as exc:
         raise Http404 from exc
+
+
+def access_customer(user: User, pk: int | str, *, write: bool = False) -> Customer:
+    """Fetch a customer the user may see: 404 when missing *or* hidden (never reveal that a
+    hidden record exists), 403 only when visible but not editable and `write` is asked."""
+    customer = _fetch(
+        visible_customers(user).select_related(
+            "owner", "department", "industry__parent", "region__parent"
+        ),
+        pk,
+    )
+    if write and not can_edit_customer(user, customer):
+        raise PermissionDenied
+    return customer
+
+
+def access_contact(user: User, pk: int | str, *, write: bool = False) -> Contact:
+    contact = _fetch(visible_contacts(user).select_related("customer"), pk)
+    if write and not can_edit_customer(user, contact.customer):
+        raise PermissionDenied
+    return contact
 
 
 def access_interaction(user: User, pk: int | str):
