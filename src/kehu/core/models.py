@@ -4,6 +4,16 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class CustomerScopedQuerySet(models.QuerySet):
+    """Rows that belong to a customer (``customer`` foreign key) are visible exactly when
+    their customer is; the rule itself lives in core.access."""
+
+    def visible_to(self, user):
+        from kehu.core.access import customer_scope_q
+
+        return self.filter(customer_scope_q(user, prefix="customer__"))
+
+
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("last updated"), auto_now=True, db_index=True)

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.models import CustomerScopedQuerySet
+
 
 class ExportFormat(models.TextChoices):
     XLSX = "xlsx", "Excel (.xlsx)"
@@ -40,13 +42,6 @@ class CompletenessState(models.TextChoices):
     OVERDUE = "overdue", _("Information incomplete")  # 信息待完善
 
 
-class CustomerCompletenessQuerySet(models.QuerySet):
-    def visible_to(self, user) -> CustomerCompletenessQuerySet:
-        from kehu.core.access import customer_scope_q
-
-        return self.filter(customer_scope_q(user, prefix="customer__"))
-
-
 class CustomerCompleteness(models.Model):
     """A customer missing industry or the decision maker's title is 待补全; still missing after
     3 working days it becomes 信息待完善 and its owner is reminded (seed §2.3)."""
@@ -63,7 +58,7 @@ class CustomerCompleteness(models.Model):
     reminded_at = models.DateTimeField(_("owner reminded at"), null=True, blank=True)
     checked_at = models.DateTimeField(_("checked at"))
 
-    objects = CustomerCompletenessQuerySet.as_manager()
+    objects = CustomerScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("customer completeness")

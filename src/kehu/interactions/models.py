@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from kehu.core.models import TimeStampedModel, VersionedModel
+from kehu.core.models import CustomerScopedQuerySet, TimeStampedModel, VersionedModel
 
 # An interaction entered more than this long after it happened counts as late (spec §3).
 TIMELINESS_LIMIT = dt.timedelta(hours=24)
@@ -31,13 +31,6 @@ class Feedback(models.TextChoices):
     NOT_NOW = "not_now", _("Not for now")
     REFUSED = "refused", _("Clearly refused")
     OBJECTION = "objection", _("Raised an objection")
-
-
-class InteractionQuerySet(models.QuerySet):
-    def visible_to(self, user) -> InteractionQuerySet:
-        from kehu.core.access import customer_scope_q
-
-        return self.filter(customer_scope_q(user, prefix="customer__"))
 
 
 class Interaction(TimeStampedModel):
@@ -83,7 +76,7 @@ class Interaction(TimeStampedModel):
     )
 
     history = HistoricalRecords(user_related_name="+")
-    objects = InteractionQuerySet.as_manager()
+    objects = CustomerScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("interaction")

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.models import CustomerScopedQuerySet
+
 
 class TagType(models.TextChoices):
     INDUSTRY = "industry", _("Industry tag")
@@ -77,13 +79,6 @@ class Tag(models.Model):
         return (self.name_en or self.name_zh) if lang.startswith("en") else self.name_zh
 
 
-class CustomerTagQuerySet(models.QuerySet):
-    def visible_to(self, user) -> CustomerTagQuerySet:
-        from kehu.core.access import customer_scope_q
-
-        return self.filter(customer_scope_q(user, prefix="customer__"))
-
-
 class CustomerTag(models.Model):
     customer = models.ForeignKey(
         "customers.Customer",
@@ -108,7 +103,7 @@ class CustomerTag(models.Model):
     )
     added_at = models.DateTimeField(_("added at"), auto_now_add=True)
 
-    objects = CustomerTagQuerySet.as_manager()
+    objects = CustomerScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("customer tag")
