@@ -129,6 +129,8 @@ class Customer(VersionedModel):
     )
     name_pinyin = models.CharField(max_length=512, blank=True, editable=False, db_index=True)
     name_initials = models.CharField(max_length=128, blank=True, editable=False, db_index=True)
+    # The comparable core of the name (dataquality.normalize): the duplicate check's blocking key.
+    name_key = models.CharField(max_length=128, blank=True, editable=False, db_index=True)
     credit_code = models.CharField(
         _("unified social credit code"),
         max_length=18,
@@ -205,7 +207,13 @@ class Customer(VersionedModel):
     )
 
     history = HistoricalRecords(
-        excluded_fields=["name_pinyin", "name_initials", "version", "last_interaction_at"],
+        excluded_fields=[
+            "name_pinyin",
+            "name_initials",
+            "name_key",
+            "version",
+            "last_interaction_at",
+        ],
         user_related_name="+",
     )
     objects = CustomerQuerySet.as_manager()

@@ -24,6 +24,7 @@ from kehu.customers.models import (
     UnmaskLog,
 )
 from kehu.customers.validators import check_custom_values, normalize_mobile
+from kehu.dataquality.normalize import normalize_company_name
 
 # Fields a caller may set on a customer; code, owner's department and pinyin are derived.
 CUSTOMER_FIELDS = (
@@ -113,9 +114,11 @@ def _clean_contact(contact: Contact, errors: dict[str, list[str]], prefix: str =
 
 
 def customer_derive_fields(customer: Customer) -> None:
-    """Fields computed from others: pinyin for search, the owner's department for scope."""
+    """Fields computed from others: pinyin for search, the duplicate key, the owner's department
+    for scope."""
     customer.name_pinyin = pinyin_full(customer.name)[:512]
     customer.name_initials = pinyin_initials(customer.name)[:128]
+    customer.name_key = normalize_company_name(customer.name)[:128]
     customer.department_id = customer.owner.department_id
 
 

@@ -83,3 +83,8 @@ class WorkingDayOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'working' if self.is_working_day else 'holiday'}"
+
+
+# The importer and the duplicate finder keep their models beside their code.
+from kehu.dataquality.duplicates.models import *  # noqa: E402, F403
+from kehu.dataquality.imports.models import *  # noqa: E402, F403

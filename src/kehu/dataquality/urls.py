@@ -1,6 +1,8 @@
 from django.urls import path
 
 from kehu.dataquality import views
+from kehu.dataquality.duplicates.urls import urlpatterns as duplicate_urls
+from kehu.dataquality.imports.urls import urlpatterns as import_urls
 
 app_name = "dataquality"
 
@@ -12,3 +14,4 @@ urlpatterns = [
         name="export-customers",
     ),
 ]
+urlpatterns += import_urls + duplicate_urls

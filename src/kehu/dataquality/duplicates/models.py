@@ -1,0 +1,1 @@
+"""Models of this part of data quality; imported by kehu.dataquality.models."""
