@@ -264,4 +264,9 @@ LOGGING = {
 # --- Kehu domain settings -----------------------------------------------------------------
 KEHU_BASE_URL = env("KEHU_BASE_URL", "http://127.0.0.1:8000")
 KEHU_LIST_PAGE_SIZE = int(env("KEHU_LIST_PAGE_SIZE", "25"))
+# Duplicate matcher scores are in [0, 1]; see kehu.dataquality.matching for the weights.
+# The entry warning is deliberately lower than the scan: a warning costs the user one click.
+KEHU_DUPLICATE_WARN_THRESHOLD = float(env("KEHU_DUPLICATE_WARN_THRESHOLD", "0.3"))
+# Customers not updated for this many days are listed for, and reminded to, their owners.
+KEHU_STALE_AFTER_DAYS = int(env("KEHU_STALE_AFTER_DAYS", "90"))
 KEHU_COMPANY_NAME = env("KEHU_COMPANY_NAME", _("Kehu CRM"))

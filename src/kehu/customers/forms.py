@@ -189,6 +189,8 @@ class CustomerForm(BootstrapForm):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Codes of the probable duplicates the user was warned about and chose to save anyway.
+    confirmed_duplicates = forms.CharField(widget=forms.HiddenInput, required=False)
 
     SECTIONS = [
         (
@@ -338,6 +340,25 @@ class CustomerForm(BootstrapForm):
         if data.get("dm_mobile") is not None:
             result["mobile"] = data["dm_mobile"]
         return result
+
+    def duplicate_check_input(self) -> dict[str, str]:
+        """What the duplicate warning compares (kehu.dataquality.entry_check)."""
+        data = self.cleaned_data
+        return {
+            "name": data.get("name") or "",
+            "credit_code": data.get("credit_code") or "",
+            "contact_name": data.get("dm_name") or "",
+            "mobile": data.get("dm_mobile") or "",
+            "address": "".join(data.get(k) or "" for k in ("city", "district", "street")),
+        }
+
+    def confirmed_duplicate_codes(self) -> set[str]:
+        return set(filter(None, self.cleaned_data.get("confirmed_duplicates", "").split(",")))
+
+    def ask_to_confirm(self, codes: list[str]) -> None:
+        """Re-render with the warned-about codes, so "save anyway" confirms exactly these."""
+        self.data = self.data.copy()
+        self.data["confirmed_duplicates"] = ",".join(codes)
 
     def custom_field_data(self) -> dict[str, Any]:
         values: dict[str, Any] = {}

@@ -8,6 +8,8 @@ app_name = "dataquality"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("duplicate-check/", views.duplicate_check, name="duplicate-check"),
+    path("duplicate-ask/", views.duplicate_ask, name="duplicate-ask"),
     path(
         "export/customers.<str:fmt>",
         views.export_customers,

@@ -9,14 +9,16 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from kehu.core.permissions import can_export, is_administrator
+from kehu.core.permissions import can_create_customer, can_export, is_administrator
 from kehu.dataquality import selectors
 from kehu.dataquality.calendar import calendar_coverage
 from kehu.dataquality.completeness import MISSING_LABELS
+from kehu.dataquality.entry_check import duplicate_ask_owner, probable_duplicates
 from kehu.dataquality.export import CONTENT_TYPES, customers_export
 from kehu.dataquality.models import ExportFormat
 from kehu.interactions.selectors import timeliness_by_team, timeliness_by_user
@@ -107,3 +109,48 @@ def overview(request: HttpRequest) -> HttpResponse:
         "timeliness_chart": _chart(timely_by_user, _("On time %"), TIMELINESS_TARGET),
     }
     return render(request, "dataquality/overview.html", context)
+
+
+def _entered(request: HttpRequest) -> dict[str, str]:
+    """The new-customer form's fields the duplicate check compares (form field names)."""
+    post = request.POST
+    return {
+        "name": post.get("name", "").strip()[:128],
+        "credit_code": post.get("credit_code", "").strip()[:18],
+        "contact_name": post.get("dm_name", "").strip()[:64],
+        "mobile": post.get("dm_mobile", "").strip()[:20],
+        "address": "".join(post.get(k, "").strip()[:128] for k in ("city", "district", "street")),
+    }
+
+
+@login_required
+@require_POST
+def duplicate_check(request: HttpRequest) -> HttpResponse:
+    """HTMX: the duplicate warning, refreshed while the new-customer form is filled in."""
+    if not can_create_customer(request.user):
+        raise PermissionDenied
+    entered = _entered(request)
+    duplicates = (
+        probable_duplicates(viewer=request.user, **entered)
+        if entered["name"] or entered["credit_code"] or entered["mobile"]
+        else []
+    )
+    return render(request, "dataquality/_probable_duplicates.html", {"duplicates": duplicates})
+
+
+@login_required
+@require_POST
+def duplicate_ask(request: HttpRequest) -> HttpResponse:
+    """HTMX: notify the owner of a probable duplicate the user may not see."""
+    if not can_create_customer(request.user):
+        raise PermissionDenied
+    asked = duplicate_ask_owner(
+        by=request.user, code=request.POST.get("code", ""), entered=_entered(request)
+    )
+    if asked is None:
+        raise Http404
+    return HttpResponse(
+        '<span class="text-success small"><i class="bi bi-check2" aria-hidden="true"></i> '
+        + escape(_("The owner was notified."))
+        + "</span>"
+    )

@@ -264,6 +264,42 @@ class CustomerCreateSerializer(CustomerInputSerializer):
     decision_maker = DecisionMakerInputSerializer(
         help_text=_("The key decision maker: name and mobile are required.")
     )
+    confirmed_duplicates = serializers.ListField(
+        child=serializers.CharField(max_length=24),
+        required=False,
+        max_length=20,
+        help_text=_(
+            "Codes of probable duplicates you were warned about (409) and checked: the "
+            "customer is created anyway."
+        ),
+    )
+
+
+# --- duplicate warning on entry (撞单) ---------------------------------------------------------
+class DuplicateCheckInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    credit_code = serializers.CharField(max_length=18, required=False, allow_blank=True)
+    contact_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    mobile = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=256, required=False, allow_blank=True)
+
+
+class ProbableDuplicateSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    owner_name = serializers.CharField()
+    visible = serializers.BooleanField(
+        help_text=_("False: the record is outside your data scope; only code and owner are given.")
+    )
+    score = serializers.FloatField()
+    name = serializers.CharField(help_text=_("Empty when not visible."))
+    url = serializers.CharField(help_text=_("Empty when not visible."))
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class DuplicateConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    duplicates = ProbableDuplicateSerializer(many=True)
 
 
 class CustomerUpdateSerializer(CustomerInputSerializer):

@@ -12,7 +12,12 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -36,6 +41,7 @@ from kehu.customers.filters import CustomerFilter
 from kehu.customers.models import Contact, Customer, CustomFieldDefinition, Industry, Region
 from kehu.customers.selectors import customer_history, customer_list
 from kehu.customers.validators import mask_mobile
+from kehu.dataquality.entry_check import needs_confirmation, probable_duplicates
 from kehu.dataquality.export import CONTENT_TYPES, customers_export
 from kehu.dataquality.views import download_response
 
@@ -105,13 +111,43 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(
         summary="Create a customer with its key decision maker",
         request=s.CustomerCreateSerializer,
-        responses={201: s.CustomerSerializer, 400: BAD_REQUEST},
+        description=(
+            "Probable duplicates (撞单) are answered with 409 and the list; send their codes in "
+            "`confirmed_duplicates` to create the customer anyway. A duplicate outside your "
+            "data scope is given only with its code and owner."
+        ),
+        responses={
+            201: s.CustomerSerializer,
+            400: BAD_REQUEST,
+            409: OpenApiResponse(s.DuplicateConflictSerializer, description="Probable duplicates"),
+        },
     )
     def create(self, request):
         data = parse_input(s.CustomerCreateSerializer, request)
         owner = data.pop("owner", None)
         decision_maker = data.pop("decision_maker")
         custom_fields = data.pop("custom_fields", None)
+        confirmed = set(data.pop("confirmed_duplicates", []))
+        duplicates = probable_duplicates(
+            viewer=request.user,
+            name=data.get("name", ""),
+            credit_code=data.get("credit_code") or "",
+            contact_name=decision_maker.get("name", ""),
+            mobile=decision_maker.get("mobile", ""),
+            address="".join(data.get(k) or "" for k in ("city", "district", "street")),
+        )
+        if needs_confirmation(duplicates, confirmed):
+            return Response(
+                {
+                    "detail": _(
+                        "This customer probably exists already. Check the records listed; to "
+                        "create it anyway, send their codes in confirmed_duplicates."
+                    ),
+                    "code": "probable_duplicate",
+                    "duplicates": s.ProbableDuplicateSerializer(duplicates, many=True).data,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
         customer = services.customer_create(
             by=request.user,
             data=data,
@@ -244,6 +280,23 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             ip_address=client_ip(request),
         )
         return download_response(content, filename, file_format)
+
+    @extend_schema(
+        summary="Probable duplicates of a customer about to be entered (撞单)",
+        request=s.DuplicateCheckInputSerializer,
+        responses={200: s.ProbableDuplicateSerializer(many=True), 400: BAD_REQUEST},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="duplicate-check",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def duplicate_check(self, request):
+        data = parse_input(s.DuplicateCheckInputSerializer, request)
+        duplicates = probable_duplicates(viewer=request.user, **data)
+        return Response(s.ProbableDuplicateSerializer(duplicates, many=True).data)
 
     # --- contacts --------------------------------------------------------------------------
     @extend_schema(

@@ -32,6 +32,7 @@ from kehu.customers.forms import (
     prepare_filter_form,
 )
 from kehu.customers.models import Contact, Customer
+from kehu.dataquality.entry_check import needs_confirmation, probable_duplicates
 
 
 def _client_ip(request: HttpRequest) -> str | None:
@@ -86,7 +87,17 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     if not can_create_customer(request.user):
         raise PermissionDenied
     form = CustomerForm(request.POST or None, user=request.user)
+    duplicates = []
     if request.method == "POST" and form.is_valid():
+        duplicates = probable_duplicates(viewer=request.user, **form.duplicate_check_input())
+        if needs_confirmation(duplicates, form.confirmed_duplicate_codes()):
+            # 撞单: warn before saving; the user may still save with one more click.
+            form.ask_to_confirm([d.code for d in duplicates])
+            return render(
+                request,
+                "customers/customer_form.html",
+                {"form": form, "duplicates": duplicates, "duplicates_blocking": True},
+            )
         try:
             customer = services.customer_create(
                 by=request.user,
@@ -104,7 +115,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
                 % {"name": customer.name, "code": customer.code},
             )
             return redirect(_detail_url(customer))
-    return render(request, "customers/customer_form.html", {"form": form})
+    return render(request, "customers/customer_form.html", {"form": form, "duplicates": duplicates})
 
 
 @login_required
