@@ -85,6 +85,57 @@ class WorkingDayOverride(models.Model):
         return f"{self.date} {'working' if self.is_working_day else 'holiday'}"
 
 
+class ReviewOutcome(models.TextChoices):
+    CONFIRMED = "confirmed", _("Confirmed")
+    NEEDS_UPDATE = "needs_update", _("Sent back to the owner")
+
+
+class CustomerReview(models.Model):
+    """The data steward's monthly review (月度审核, seed §2.3): a customer's status, needs and
+    contact details were checked for `month`, or sent back to the owner to correct."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="reviews"
+    )
+    month = models.DateField(_("month"), help_text=_("The first day of the reviewed month."))
+    outcome = models.CharField(_("outcome"), max_length=16, choices=ReviewOutcome.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), on_delete=models.PROTECT
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), auto_now_add=True)
+
+    objects = CustomerScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("monthly review")
+        verbose_name_plural = _("monthly reviews")
+        ordering = ["-month", "-reviewed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "month"], name="one_review_per_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.month:%Y-%m} {self.outcome}"
+
+
+class StaleReminder(models.Model):
+    """One reminder per owner per day about customers not updated for N days; the unique row
+    is claimed before sending, so a retried or doubled schedule never sends twice."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    sent_on = models.DateField()
+    customer_count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "sent_on"], name="one_stale_reminder_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.sent_on} {self.customer_count}"
+
+
 # The importer and the duplicate finder keep their models beside their code.
 from kehu.dataquality.duplicates.models import *  # noqa: E402, F403
 from kehu.dataquality.imports.models import *  # noqa: E402, F403
