@@ -236,6 +236,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kehu.dataquality.tasks.check_all_completeness",
         "schedule": crontab(hour=2, minute=45),
     },
+    "remind-stale-customers": {
+        "task": "kehu.dataquality.tasks.remind_stale_customers",
+        "schedule": crontab(hour=9, minute=0),
+    },
 }
 
 # --- Mail ---------------------------------------------------------------------------------

@@ -178,25 +178,27 @@ def handover_preview(*, from_user: User) -> dict[str, int]:
 
 
 def department_rollup(
-    per_department: dict[int | None, tuple[int, int]],
-) -> list[tuple[Department, int, int]]:
-    """Sum (a, b) figures kept per department over each department and everything below it,
-    in tree order; departments whose subtree has nothing are left out. Two queries in all."""
+    per_department: dict[int | None, tuple[int, ...]],
+) -> list[tuple[Department, ...]]:
+    """Sum the figures kept per department (tuples of one length, the first a total) over each
+    department and everything below it, in tree order; departments whose subtree has nothing
+    are left out. Two queries in all."""
     departments = list(Department.objects.all())
     children: dict[int | None, list[int]] = {}
     for department in departments:
         children.setdefault(department.parent_id, []).append(department.pk)
+    width = len(next(iter(per_department.values()), (0, 0)))
+    totals: dict[int, tuple[int, ...]] = {}
 
-    totals: dict[int, tuple[int, int]] = {}
-
-    def subtree_total(pk: int, seen: frozenset[int] = frozenset()) -> tuple[int, int]:
+    def subtree_total(pk: int, seen: frozenset[int] = frozenset()) -> tuple[int, ...]:
         if pk not in totals:
-            a, b = per_department.get(pk, (0, 0))
+            sums = list(per_department.get(pk, (0,) * width))
             for child in children.get(pk, []):
                 if child not in seen:
-                    ca, cb = subtree_total(child, seen | {pk})
-                    a, b = a + ca, b + cb
-            totals[pk] = (a, b)
+                    sums = [
+                        a + b for a, b in zip(sums, subtree_total(child, seen | {pk}), strict=True)
+                    ]
+            totals[pk] = tuple(sums)
         return totals[pk]
 
     return [

@@ -46,6 +46,11 @@ def can_review_tags(user: User) -> bool:
     return rights.is_admin or RoleCode.DATA_STEWARD in rights.role_codes
 
 
+def can_review_data(user: User) -> bool:
+    """The monthly data review (月度审核) is the data steward's job; administrators may too."""
+    return can_review_tags(user)
+
+
 def can_tag_customer(user: User, customer: Customer) -> bool:
     return can_edit_customer(user, customer)
 

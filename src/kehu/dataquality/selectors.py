@@ -18,6 +18,8 @@ class CompletenessRate:
     label: str
     total: int
     complete: int
+    pending: int = 0  # 待补全: incomplete, still within the 3 working days
+    overdue: int = 0  # 信息待完善: still incomplete after them
 
     @property
     def incomplete(self) -> int:
@@ -29,6 +31,8 @@ class CompletenessRate:
 
 
 _COMPLETE = Count("id", filter=Q(state=CompletenessState.COMPLETE))
+_PENDING = Count("id", filter=Q(state=CompletenessState.PENDING))
+_OVERDUE = Count("id", filter=Q(state=CompletenessState.OVERDUE))
 
 
 def completeness_rate_by_user(*, viewer: User) -> list[CompletenessRate]:
@@ -36,7 +40,7 @@ def completeness_rate_by_user(*, viewer: User) -> list[CompletenessRate]:
     rows = (
         CustomerCompleteness.objects.visible_to(viewer)
         .values("customer__owner_id", "customer__owner__full_name", "customer__owner__username")
-        .annotate(total=Count("id"), complete=_COMPLETE)
+        .annotate(total=Count("id"), complete=_COMPLETE, pending=_PENDING, overdue=_OVERDUE)
         .order_by("customer__owner__username")
     )
     return [
@@ -44,6 +48,8 @@ def completeness_rate_by_user(*, viewer: User) -> list[CompletenessRate]:
             label=row["customer__owner__full_name"] or row["customer__owner__username"],
             total=row["total"],
             complete=row["complete"],
+            pending=row["pending"],
+            overdue=row["overdue"],
         )
         for row in rows
     ]
@@ -54,13 +60,22 @@ def completeness_rate_by_team(*, viewer: User) -> list[CompletenessRate]:
     rows = (
         CustomerCompleteness.objects.visible_to(viewer)
         .values("customer__owner__department_id")
-        .annotate(total=Count("id"), complete=_COMPLETE)
+        .annotate(total=Count("id"), complete=_COMPLETE, pending=_PENDING, overdue=_OVERDUE)
         .order_by()
     )
-    by_department = {r["customer__owner__department_id"]: (r["total"], r["complete"]) for r in rows}
+    by_department = {
+        r["customer__owner__department_id"]: (r["total"], r["complete"], r["pending"], r["overdue"])
+        for r in rows
+    }
     return [
-        CompletenessRate(label=department.name, total=total, complete=complete)
-        for department, total, complete in department_rollup(by_department)
+        CompletenessRate(
+            label=department.name,
+            total=total,
+            complete=complete,
+            pending=pending,
+            overdue=overdue,
+        )
+        for department, total, complete, pending, overdue in department_rollup(by_department)
     ]
 
 

@@ -8,6 +8,8 @@ app_name = "dataquality"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("review/", views.review, name="review"),
+    path("stale/", views.stale, name="stale"),
     path("duplicate-check/", views.duplicate_check, name="duplicate-check"),
     path("duplicate-ask/", views.duplicate_ask, name="duplicate-ask"),
     path(

@@ -3,24 +3,41 @@ and the export of the filtered customer list."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kehu.core.permissions import can_create_customer, can_export, is_administrator
+from kehu.core.access import access_customer
+from kehu.core.permissions import (
+    can_create_customer,
+    can_export,
+    can_review_data,
+    is_administrator,
+)
 from kehu.dataquality import selectors
 from kehu.dataquality.calendar import calendar_coverage
 from kehu.dataquality.completeness import MISSING_LABELS
 from kehu.dataquality.entry_check import duplicate_ask_owner, probable_duplicates
 from kehu.dataquality.export import CONTENT_TYPES, customers_export
 from kehu.dataquality.models import ExportFormat
+from kehu.dataquality.review import (
+    month_start,
+    review_confirm,
+    review_pending,
+    review_progress,
+    review_send_back,
+    stale_customers,
+)
 from kehu.interactions.selectors import timeliness_by_team, timeliness_by_user
 
 COMPLETENESS_TARGET = 0.95  # KPI: at least 95 % of customers complete
@@ -105,6 +122,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "timely_rate": on_time / entered if entered else None,
         "coverage": coverage,
         "is_administrator": is_administrator(user),
+        "can_review": can_review_data(user),
         "completeness_chart": _chart(by_user, _("Complete %"), COMPLETENESS_TARGET),
         "timeliness_chart": _chart(timely_by_user, _("On time %"), TIMELINESS_TARGET),
     }
@@ -153,4 +171,68 @@ def duplicate_ask(request: HttpRequest) -> HttpResponse:
         '<span class="text-success small"><i class="bi bi-check2" aria-hidden="true"></i> '
         + escape(_("The owner was notified."))
         + "</span>"
+    )
+
+
+# --- monthly review and freshness --------------------------------------------------------------
+REVIEW_PAGE_SIZE = 25
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest) -> HttpResponse:
+    """月度审核: this month's unreviewed customers; confirm a page at once or send one back."""
+    user = request.user
+    if not can_review_data(user):
+        raise PermissionDenied
+    month = month_start()
+    if request.method == "POST":
+        if request.POST.get("action") == "send_back":
+            customer = access_customer(user, request.POST.get("customer", ""))
+            try:
+                review_send_back(customer=customer, by=user, note=request.POST.get("note", ""))
+            except ValidationError as exc:
+                for message in exc.messages:
+                    messages.error(request, f"{customer.code}: {message}")
+            else:
+                messages.success(
+                    request,
+                    _("%(code)s was sent back to %(owner)s with a task.")
+                    % {"code": customer.code, "owner": customer.owner.display_name},
+                )
+        else:
+            ids = [int(pk) for pk in request.POST.getlist("customer") if pk.isdigit()]
+            count = review_confirm(customer_ids=ids, by=user, month=month)
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d customer confirmed for this month.",
+                    "%(count)d customers confirmed for this month.",
+                    count,
+                )
+                % {"count": count},
+            )
+        return redirect(request.get_full_path())
+    page = Paginator(review_pending(viewer=user, month=month), REVIEW_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page_obj": page,
+        "month": month,
+        "progress": review_progress(viewer=user, month=month),
+    }
+    return render(request, "dataquality/review.html", context)
+
+
+@login_required
+@require_GET
+def stale(request: HttpRequest) -> HttpResponse:
+    """Customers with no edit and no interaction for N days, within the viewer's data scope."""
+    page = Paginator(stale_customers(viewer=request.user), REVIEW_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "dataquality/stale.html",
+        {"page_obj": page, "days": settings.KEHU_STALE_AFTER_DAYS},
     )

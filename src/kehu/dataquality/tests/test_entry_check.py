@@ -61,7 +61,7 @@ def test_outsider_learns_only_code_and_owner_of_a_hidden_duplicate(org, existing
     assert not hidden.visible
     assert hidden.code == existing.code
     assert hidden.owner_name == org.owner.display_name
-    assert hidden.name == "" and hidden.url == "" and hidden.reasons == []
+    assert (hidden.name, hidden.url, hidden.reasons) == ("", "", [])
 
 
 def test_the_record_being_edited_is_not_its_own_duplicate(owner, existing):
@@ -128,7 +128,7 @@ def test_live_check_returns_the_warning_partial(client, owner, existing):
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert content.lstrip().startswith("<div id=\"duplicate-warning\"")
+    assert content.lstrip().startswith('<div id="duplicate-warning"')
     assert existing.code in content
 
 
@@ -155,9 +155,7 @@ def test_outsider_may_ask_the_owner_of_a_hidden_duplicate(client, org, existing)
     assert notice.url == reverse("customers:detail", args=[existing.pk])
 
 
-def test_asking_about_a_code_that_is_not_a_duplicate_of_the_entry_is_refused(
-    client, org, existing
-):
+def test_asking_about_a_code_that_is_not_a_duplicate_of_the_entry_is_refused(client, org, existing):
     client.force_login(org.outsider)
 
     response = client.post(

@@ -116,6 +116,20 @@ def test_a_pending_customer_counts_as_to_be_completed_not_overdue(client, owner)
     assert customer.name not in [s.customer.name for s in context["page"]]
 
 
+def test_per_person_and_per_team_rows_split_pending_from_overdue(client, owner):
+    pending = make_customer(owner=owner, decision_maker=_untitled())
+    completeness_check(customer_ids=[pending.pk], today=WED_BEFORE_NATIONAL_DAY)
+    _overdue(owner, OVERDUE_NAME)
+
+    context = _page(client, owner).context
+
+    (row,) = context["by_user"]
+    assert (row.total, row.complete, row.pending, row.overdue) == (2, 0, 1, 1)
+    team_rows = {r.label: (r.pending, r.overdue) for r in context["by_team"]}
+    assert team_rows[owner.department.name] == (1, 1)
+    assert team_rows["总公司"] == (1, 1)  # rolled up to the parent departments
+
+
 def test_the_outsider_sees_none_of_the_owners_overdue_customers(client, outsider, quality):
     overdue, hidden = quality
 

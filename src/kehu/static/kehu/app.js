@@ -115,6 +115,17 @@
     });
   });
 
+  // <div class="progress-bar" data-progress="42.5">: the width is set here, not in a style
+  // attribute, so the page needs no inline styles; HTMX swaps (live progress) redo it.
+  function sizeProgressBars(root) {
+    root.querySelectorAll("[data-progress]").forEach(function (bar) {
+      var value = Math.max(0, Math.min(100, parseFloat(bar.getAttribute("data-progress")) || 0));
+      bar.style.width = value + "%";
+    });
+  }
+  sizeProgressBars(document);
+  document.addEventListener("htmx:afterSettle", function (event) { sizeProgressBars(event.target); });
+
   document.addEventListener("htmx:responseError", function () {
     toast(document.body.getAttribute("data-error-message"));
   });
