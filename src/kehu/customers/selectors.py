@@ -28,6 +28,11 @@ def customer_search_q(user: User, text: str) -> Q:
         return Q()
     simplified = to_simplified(term)
     q = Q(name__icontains=simplified) | Q(code__istartswith=term.upper())
+    if len(term) >= 8:
+        # The code of a customer merged into another finds the one it was merged into.
+        from kehu.dataquality.duplicates.models import CustomerCodeAlias
+
+        q |= Q(id__in=CustomerCodeAlias.objects.filter(code=term.upper()).values("customer_id"))
     if simplified != term:
         q |= Q(name__icontains=term)
     lowered = term.lower().replace(" ", "")
@@ -157,5 +162,9 @@ def customer_history(*, customer: Customer, limit: int = 200) -> list[HistoryEnt
     entries = _entries(customer_records, lambda r: str(Customer._meta.verbose_name)) + _entries(
         contact_records, lambda r: f"{Contact._meta.verbose_name} {r.name}"
     )
+    # Merges into this customer (who merged which codes, and undos): dataquality.duplicates.
+    from kehu.dataquality.duplicates.selectors import merge_history_entries
+
+    entries += merge_history_entries(customer=customer)
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]

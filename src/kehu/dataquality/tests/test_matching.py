@@ -1,9 +1,10 @@
 """The matcher: the seed's rule (name + contact + phone), blocking, reasons, groups."""
 
-from hypothesis import given
+from django.utils import translation
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kehu.dataquality.matching import Candidate, find_duplicates, group, prepare, score
+from kehu.dataquality.matching import Candidate, Reason, find_duplicates, group, prepare, score
 
 THRESHOLD = 0.8
 
@@ -16,15 +17,18 @@ def test_seed_example_is_one_customer():
 
     assert (verdict.a, verdict.b) == (1, 2)
     assert verdict.score >= 0.95
-    assert verdict.reasons[0].startswith("names equal after normalisation")
-    assert "same mobile 138****5678" in verdict.reasons
+    assert verdict.reasons[0] == Reason("name_removed", (("parts", "(北京)"),))
+    assert Reason("same_mobile", (("mobile", "138****5678"),)) in verdict.reasons
+    with translation.override("en"):
+        assert str(verdict.reasons[0]) == "names equal after removing (北京)"
+        assert str(verdict.reasons[1]) == "same mobile 138****5678"
 
 
 def test_same_credit_code_is_a_duplicate_whatever_the_name():
     a = Candidate(1, "甲方科技有限公司", credit_code="91350100M000100Y43")
     b = Candidate(2, "乙方贸易有限公司", credit_code="91350100m000100y43")
     [verdict] = find_duplicates([a, b], threshold=THRESHOLD)
-    assert verdict.reasons == ["same unified social credit code"]
+    assert verdict.reasons == [Reason("credit_code")]
 
 
 def test_different_companies_sharing_nothing_do_not_match():
@@ -65,3 +69,29 @@ def test_groups_join_chains_of_matches():
 def test_a_record_always_matches_itself(name):
     p = prepare(Candidate(1, name, contacts=("王建国",), mobiles=("13812345678",)))
     assert score(p, p).score >= 0.95
+
+
+contact_names = st.sampled_from(["王建国", "張 偉", "张伟", "李娜", ""])
+mobiles = st.sampled_from(["13812345678", "13987654321", ""])
+candidates = st.builds(
+    Candidate,
+    id=st.integers(1, 1000),
+    name=st.text(alphabet="星辰晨科技东方机械有限公司()（）北京 騰訊", min_size=1, max_size=16),
+    credit_code=st.sampled_from(["", "91350100M000100Y43"]),
+    contacts=st.tuples(contact_names),
+    mobiles=st.tuples(mobiles),
+    address=st.sampled_from(["", "北京市海淀区", "北京市 海淀区中关村"]),
+)
+
+
+@settings(deadline=None)
+@given(candidates, candidates)
+def test_score_is_symmetric(a, b):
+    left, right = score(prepare(a), prepare(b)), score(prepare(b), prepare(a))
+    assert left.score == right.score
+    assert left.reasons == right.reasons
+
+
+def test_reasons_round_trip_through_json():
+    reason = Reason("similar_name", (("percent", 80),))
+    assert Reason.from_json(reason.as_json()) == reason

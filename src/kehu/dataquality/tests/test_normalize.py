@@ -1,9 +1,12 @@
 """Company-name normalisation: properties that must hold for any input, and the cases the spec
 names."""
 
+import unicodedata
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from opencc import OpenCC
 
 from kehu.dataquality.normalize import normalize_company_name, normalize_person_name
 
@@ -59,14 +62,14 @@ def test_normalising_is_idempotent(name):
     assert normalize_company_name(once) == once
 
 
+_S2T = OpenCC("s2t")  # built once: loading its dictionaries took most of each example
+
+
+@settings(deadline=None)  # timing is not the point here; the machine may be busy
 @given(names)
 def test_a_name_matches_itself_and_its_width_and_script_variants(name):
-    import unicodedata
-
-    from opencc import OpenCC
-
     wide = unicodedata.normalize("NFKC", name).replace("(", "（").replace(")", "）")
-    traditional = OpenCC("s2t").convert(name)
+    traditional = _S2T.convert(name)
     assert normalize_company_name(wide) == normalize_company_name(name)
     assert normalize_company_name(traditional) == normalize_company_name(name)
 
