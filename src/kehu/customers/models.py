@@ -323,7 +323,11 @@ class Contact(VersionedModel):
                 name="contact_one_decision_maker",
             )
         ]
-        indexes = [models.Index(fields=["name"], name="contact_name")]
+        indexes = [
+            models.Index(fields=["name"], name="contact_name"),
+            # The importer's duplicate check looks decision makers up by mobile in bulk.
+            models.Index(fields=["mobile"], name="contact_mobile"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +23,7 @@ from kehu.customers.models import (
     Customer,
     CustomerShare,
     CustomFieldDefinition,
+    Industry,
     UnmaskLog,
 )
 from kehu.customers.validators import check_custom_values, normalize_mobile
@@ -75,28 +78,81 @@ def _active_custom_fields() -> list[CustomFieldDefinition]:
     return list(CustomFieldDefinition.objects.filter(is_active=True))
 
 
-def _check_owner(*, by: User, owner: User, errors: dict[str, list[str]]) -> None:
+@dataclass
+class CheckContext:
+    """Lookups `customer_check` needs, loaded once for many rows (the importer): with it a
+    check runs no queries; uniqueness and foreign keys are then the caller's bulk job."""
+
+    custom_fields: list[CustomFieldDefinition]
+    parent_industry_ids: set[int]
+    assignable_owner_ids: set[int]
+
+    @classmethod
+    def load(cls, *, by: User) -> CheckContext:
+        parents = Industry.objects.filter(children__is_active=True).values_list("id", flat=True)
+        return cls(
+            custom_fields=_active_custom_fields(),
+            parent_industry_ids=set(parents),
+            assignable_owner_ids=set(assignable_users(by).values_list("id", flat=True)),
+        )
+
+
+@dataclass
+class CustomerCheck:
+    """The unsaved customer and decision maker of a create, and every error found."""
+
+    customer: Customer
+    contact: Contact | None
+    errors: dict[str, list[str]] = dataclass_field(default_factory=dict)
+
+
+def _check_owner(
+    *, by: User, owner: User, errors: dict[str, list[str]], context: CheckContext | None = None
+) -> None:
     if not owner.is_active:
         errors.setdefault("owner", []).append(_("The owner must be an active user."))
-    elif not assignable_users(by).filter(pk=owner.pk).exists():
+        return
+    if context is not None:
+        allowed = owner.pk in context.assignable_owner_ids
+    else:
+        allowed = assignable_users(by).filter(pk=owner.pk).exists()
+    if not allowed:
         errors.setdefault("owner", []).append(
             _("You may only assign customers to users inside your own data scope.")
         )
 
 
-def _clean_customer(customer: Customer, errors: dict[str, list[str]], exclude=()) -> None:
+# Checked in bulk by the importer when it passes a CheckContext (one query per chunk).
+_BULK_CHECKED = ("industry", "region", "created_by", "department")
+
+
+def _clean_customer(
+    customer: Customer,
+    errors: dict[str, list[str]],
+    exclude=(),
+    context: CheckContext | None = None,
+) -> None:
     customer.name = (customer.name or "").strip()
     if customer.credit_code is not None:
         customer.credit_code = customer.credit_code.strip().upper() or None
+    bulk = context is not None
     try:
-        customer.full_clean(exclude=["owner", "code", *exclude], validate_unique=True)
+        customer.full_clean(
+            exclude=["owner", "code", *exclude, *(_BULK_CHECKED if bulk else ())],
+            validate_unique=not bulk,
+        )
     except ValidationError as exc:
         _collect(errors, exc)
     industry, region = customer.industry, customer.region
-    if industry is not None and industry.children.filter(is_active=True).exists():
-        errors.setdefault("industry", []).append(
-            _("Choose a specific industry within %(category)s.") % {"category": industry.label}
-        )
+    if industry is not None:
+        if bulk:
+            has_children = industry.pk in context.parent_industry_ids
+        else:
+            has_children = industry.children.filter(is_active=True).exists()
+        if has_children:
+            errors.setdefault("industry", []).append(
+                _("Choose a specific industry within %(category)s.") % {"category": industry.label}
+            )
     if region is not None and region.parent_id is None:
         errors.setdefault("region", []).append(
             _("Choose a province-level region within %(area)s.") % {"area": region.label}
@@ -132,6 +188,41 @@ def customer_new_code() -> str:
     return f"{prefix}{next_serial(prefix):05d}"
 
 
+def customer_check(
+    *,
+    by: User,
+    data: dict[str, Any],
+    decision_maker: dict[str, Any],
+    owner: User | None = None,
+    custom_fields: dict[str, Any] | None = None,
+    context: CheckContext | None = None,
+) -> CustomerCheck:
+    """Validate a new customer with its key decision maker without saving: the one rule set
+    shared by the form, the API and the importer. Errors are keyed by field
+    (``decision_maker.mobile``, ``custom_fields.<key>``)."""
+    owner = owner or by
+    errors: dict[str, list[str]] = {}
+    customer = Customer(
+        owner=owner, created_by=by, **{k: data[k] for k in CUSTOMER_FIELDS if k in data}
+    )
+    _check_owner(by=by, owner=owner, errors=errors, context=context)
+    _clean_customer(customer, errors, context=context)
+    contact = Contact(
+        is_decision_maker=True, **{k: decision_maker.get(k) or "" for k in CONTACT_FIELDS}
+    )
+    _clean_contact(contact, errors, prefix="decision_maker.")
+    if not contact.mobile:
+        errors.setdefault("decision_maker.mobile", []).append(
+            _("The decision maker's mobile number is required.")
+        )
+    definitions = context.custom_fields if context is not None else _active_custom_fields()
+    try:
+        customer.custom_fields = check_custom_values(definitions, custom_fields)
+    except ValidationError as exc:
+        _collect(errors, exc)
+    return CustomerCheck(customer=customer, contact=contact, errors=errors)
+
+
 def customer_create(
     *,
     by: User,
@@ -141,27 +232,12 @@ def customer_create(
     custom_fields: dict[str, Any] | None = None,
 ) -> Customer:
     """Create a customer with its key decision maker; all errors reported at once."""
-    owner = owner or by
-    errors: dict[str, list[str]] = {}
-    customer = Customer(
-        owner=owner, created_by=by, **{k: data[k] for k in CUSTOMER_FIELDS if k in data}
+    check = customer_check(
+        by=by, data=data, decision_maker=decision_maker, owner=owner, custom_fields=custom_fields
     )
-    _check_owner(by=by, owner=owner, errors=errors)
-    _clean_customer(customer, errors)
-    contact = Contact(
-        is_decision_maker=True, **{k: decision_maker.get(k) or "" for k in CONTACT_FIELDS}
-    )
-    _clean_contact(contact, errors, prefix="decision_maker.")
-    if not contact.mobile:
-        errors.setdefault("decision_maker.mobile", []).append(
-            _("The decision maker's mobile number is required.")
-        )
-    try:
-        customer.custom_fields = check_custom_values(_active_custom_fields(), custom_fields)
-    except ValidationError as exc:
-        _collect(errors, exc)
-    if errors:
-        raise ValidationError(errors)
+    if check.errors:
+        raise ValidationError(check.errors)
+    customer, contact = check.customer, check.contact
     with transaction.atomic():
         customer.code = customer_new_code()
         customer_derive_fields(customer)
@@ -187,6 +263,52 @@ def _lock_current(model, pk: int, expected_version: int | None):
     return current
 
 
+def customer_check_changes(
+    *,
+    by: User,
+    customer: Customer,
+    contact: Contact | None,
+    data: dict[str, Any],
+    decision_maker: dict[str, Any] | None = None,
+    owner: User | None = None,
+    custom_fields: dict[str, Any] | None = None,
+    context: CheckContext | None = None,
+) -> CustomerCheck:
+    """Apply changes to a loaded customer (and its decision maker `contact`, when
+    `decision_maker` is given) without saving, validated by the same rules as a create.
+    Status is not changed here: it has its own flow (reason, approval)."""
+    errors: dict[str, list[str]] = {}
+    for name in CUSTOMER_FIELDS:
+        if name in data and name != "status":
+            setattr(customer, name, data[name])
+    if owner is not None and owner.pk != customer.owner_id:
+        _check_owner(by=by, owner=owner, errors=errors, context=context)
+        customer.owner = owner
+    _clean_customer(customer, errors, context=context)
+    if custom_fields is not None:
+        definitions = context.custom_fields if context is not None else _active_custom_fields()
+        active = {d.key for d in definitions}
+        # Values of fields an administrator has since deactivated are kept as they are.
+        retired = {k: v for k, v in customer.custom_fields.items() if k not in active}
+        merged = {k: v for k, v in customer.custom_fields.items() if k in active}
+        merged.update(custom_fields)
+        try:
+            cleaned = check_custom_values(definitions, merged)
+            customer.custom_fields = {**retired, **cleaned}
+        except ValidationError as exc:
+            _collect(errors, exc)
+    if contact is not None and decision_maker is not None:
+        for name in CONTACT_FIELDS:
+            if name in decision_maker:
+                setattr(contact, name, decision_maker[name] or "")
+        _clean_contact(contact, errors, prefix="decision_maker.")
+        if not contact.mobile:
+            errors.setdefault("decision_maker.mobile", []).append(
+                _("The decision maker's mobile number is required.")
+            )
+    return CustomerCheck(customer=customer, contact=contact, errors=errors)
+
+
 def customer_update(
     *,
     customer: Customer,
@@ -205,41 +327,22 @@ def customer_update(
         raise PermissionDenied
     with transaction.atomic():
         current = _lock_current(Customer, customer.pk, expected_version)
-        errors: dict[str, list[str]] = {}
-        for field in CUSTOMER_FIELDS:
-            if field in data and field != "status":
-                setattr(current, field, data[field])
-        if owner is not None and owner.pk != current.owner_id:
-            _check_owner(by=by, owner=owner, errors=errors)
-            current.owner = owner
-        _clean_customer(current, errors)
-        if custom_fields is not None:
-            definitions = _active_custom_fields()
-            active = {d.key for d in definitions}
-            # Values of fields an administrator has since deactivated are kept as they are.
-            retired = {k: v for k, v in current.custom_fields.items() if k not in active}
-            merged = {k: v for k, v in current.custom_fields.items() if k in active}
-            merged.update(custom_fields)
-            try:
-                cleaned = check_custom_values(definitions, merged)
-                current.custom_fields = {**retired, **cleaned}
-            except ValidationError as exc:
-                _collect(errors, exc)
         contact = None
         if decision_maker is not None:
             contact = current.contacts.filter(is_decision_maker=True).first() or Contact(
                 customer=current, is_decision_maker=True
             )
-            for field in CONTACT_FIELDS:
-                if field in decision_maker:
-                    setattr(contact, field, decision_maker[field] or "")
-            _clean_contact(contact, errors, prefix="decision_maker.")
-            if not contact.mobile:
-                errors.setdefault("decision_maker.mobile", []).append(
-                    _("The decision maker's mobile number is required.")
-                )
-        if errors:
-            raise ValidationError(errors)
+        check = customer_check_changes(
+            by=by,
+            customer=current,
+            contact=contact,
+            data=data,
+            decision_maker=decision_maker,
+            owner=owner,
+            custom_fields=custom_fields,
+        )
+        if check.errors:
+            raise ValidationError(check.errors)
         customer_derive_fields(current)
         current.version = F("version") + 1
         current._history_user = by
