@@ -21,12 +21,17 @@ from kehu.core.access import access_customer
 from kehu.core.permissions import (
     can_create_customer,
     can_export,
+    can_import,
     can_review_data,
     is_administrator,
 )
 from kehu.dataquality import selectors
 from kehu.dataquality.calendar import calendar_coverage
 from kehu.dataquality.completeness import MISSING_LABELS
+from kehu.dataquality.duplicates.selectors import (
+    duplicate_counts_by_team,
+    duplicate_counts_by_user,
+)
 from kehu.dataquality.entry_check import duplicate_ask_owner, probable_duplicates
 from kehu.dataquality.export import CONTENT_TYPES, customers_export
 from kehu.dataquality.models import ExportFormat
@@ -123,6 +128,9 @@ def overview(request: HttpRequest) -> HttpResponse:
         "coverage": coverage,
         "is_administrator": is_administrator(user),
         "can_review": can_review_data(user),
+        "can_import": can_import(user),
+        "duplicates_by_user": duplicate_counts_by_user(viewer=user),
+        "duplicates_by_team": duplicate_counts_by_team(viewer=user),
         "completeness_chart": _chart(by_user, _("Complete %"), COMPLETENESS_TARGET),
         "timeliness_chart": _chart(timely_by_user, _("On time %"), TIMELINESS_TARGET),
     }

@@ -219,3 +219,19 @@ def test_query_count_does_not_grow_with_the_number_of_customers(
         response = client.get(URL)
 
     assert response.context["overdue"] == 21
+
+
+def test_open_duplicate_groups_are_counted_per_person_within_the_data_scope(client, org):
+    from kehu.dataquality.duplicates.scan import duplicate_scan_run
+    from kehu.dataquality.duplicates.tests.conftest import make_twin
+
+    mobile = next_mobile()
+    make_twin(owner=org.owner, name="北京星辰软件技术有限公司", mobile=mobile)
+    make_twin(owner=org.owner, name="星辰软件技术（北京）有限公司", mobile=mobile)
+    duplicate_scan_run()
+
+    owner_rows = _page(client, org.owner).context["duplicates_by_user"]
+    outsider_rows = _page(client, org.outsider).context["duplicates_by_user"]
+
+    assert [(r.label, r.count) for r in owner_rows] == [(org.owner.display_name, 1)]
+    assert outsider_rows == []
