@@ -4,13 +4,17 @@ from rest_framework.routers import DefaultRouter
 
 from kehu.accounts.api import register as register_accounts
 from kehu.customers.api import register as register_customers
+from kehu.dataquality.imports.api import register as register_imports
 from kehu.interactions.api import register as register_interactions
+from kehu.sales.api import register as register_sales
 from kehu.tags.api import register as register_tags
 
 router = DefaultRouter()
 register_accounts(router)
 register_customers(router)
+register_imports(router)
 register_interactions(router)
+register_sales(router)
 register_tags(router)
 
 urlpatterns = router.urls

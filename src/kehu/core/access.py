@@ -12,7 +12,8 @@ and background jobs. A record is visible to a user when any of these holds:
 
 Editing follows the same rules with the write scope; related-team members edit only with
 read-write access, and superiors only through their write scope.
-Later scoped models (interactions, opportunities …) reuse ``customer_scope_q`` with a prefix.
+Records that belong to a customer (interactions, opportunities …) reuse ``customer_scope_q``
+with a prefix; records with an owner of their own (leads) use ``owner_scope_q``.
 """
 
 from __future__ import annotations
@@ -33,22 +34,23 @@ if TYPE_CHECKING:
 NOTHING = Q(pk__in=[])
 
 
-def customer_scope_q(user: User, *, write: bool = False, prefix: str = "") -> Q:
-    """Customers `user` may read (or edit), relative to `prefix` (e.g. ``customer__``)."""
-    from kehu.customers.models import CustomerShare, ShareAccess
-
+def _scope_of(user: User, *, write: bool) -> str | None:
+    """The user's read (or write) scope; None for anonymous and deactivated users."""
     if user is None or not user.is_authenticated or not user.is_active:
-        return NOTHING
+        return None
     rights = user_rights(user)
-    scope = rights.write_scope if write else rights.read_scope
-    if scope == DataScope.COMPANY:
-        # Always true, but not Q(): an empty Q vanishes when OR-ed (Q() | Q(x) is Q(x)), which
-        # would narrow "everything" to the other condition (tasks assigned to me, …).
-        return Q(**{f"{prefix}pk__isnull": False})
-    shares = CustomerShare.objects.filter(user_id=user.pk)
-    if write:
-        shares = shares.filter(access=ShareAccess.WRITE)
-    q = Q(**{f"{prefix}owner_id": user.pk}) | Q(**{f"{prefix}id__in": shares.values("customer_id")})
+    return rights.write_scope if write else rights.read_scope
+
+
+def _everything(prefix: str) -> Q:
+    # Always true, but not Q(): an empty Q vanishes when OR-ed (Q() | Q(x) is Q(x)), which
+    # would narrow "everything" to the other condition (tasks assigned to me, …).
+    return Q(**{f"{prefix}pk__isnull": False})
+
+
+def _owner_rules_q(user: User, *, scope: str, write: bool, prefix: str) -> Q:
+    """Owner, reporting line (read only) and department tree, for a non-company scope."""
+    q = Q(**{f"{prefix}owner_id": user.pk})
     if not write:
         subordinates = subordinate_ids(user)
         if subordinates:
@@ -56,6 +58,34 @@ def customer_scope_q(user: User, *, write: bool = False, prefix: str = "") -> Q:
     if scope == DataScope.DEPARTMENT and user.department_id:
         q |= Q(**{f"{prefix}department_id__in": sorted(department_subtree_ids(user.department_id))})
     return q
+
+
+def owner_scope_q(user: User, *, write: bool = False, prefix: str = "") -> Q:
+    """Rows of any model with ``owner`` and ``department`` fields (leads, …) that `user` may
+    read (or edit): the customer rules without the related team, which only customers have."""
+    scope = _scope_of(user, write=write)
+    if scope is None:
+        return NOTHING
+    if scope == DataScope.COMPANY:
+        return _everything(prefix)
+    return _owner_rules_q(user, scope=scope, write=write, prefix=prefix)
+
+
+def customer_scope_q(user: User, *, write: bool = False, prefix: str = "") -> Q:
+    """Customers `user` may read (or edit), relative to `prefix` (e.g. ``customer__``)."""
+    from kehu.customers.models import CustomerShare, ShareAccess
+
+    scope = _scope_of(user, write=write)
+    if scope is None:
+        return NOTHING
+    if scope == DataScope.COMPANY:
+        return _everything(prefix)
+    shares = CustomerShare.objects.filter(user_id=user.pk)
+    if write:
+        shares = shares.filter(access=ShareAccess.WRITE)
+    return _owner_rules_q(user, scope=scope, write=write, prefix=prefix) | Q(
+        **{f"{prefix}id__in": shares.values("customer_id")}
+    )
 
 
 def visible_customers(user: User):
@@ -137,6 +167,47 @@ def access_status_change(user: User, pk: int | str):
         ),
         pk,
     )
+
+
+def access_lead(user: User, pk: int | str, *, write: bool = False):
+    """A lead the user may see (404 when missing or hidden); 403 when `write` is asked and
+    the user may only read it."""
+    from kehu.sales.models import Lead
+
+    lead = _fetch(
+        Lead.objects.visible_to(user).select_related(
+            "owner", "department", "industry__parent", "region__parent", "customer"
+        ),
+        pk,
+    )
+    if write and not can_edit_lead(user, lead):
+        raise PermissionDenied
+    return lead
+
+
+def can_edit_lead(user: User, lead) -> bool:
+    from kehu.sales.models import Lead
+
+    return Lead.objects.editable_by(user).filter(pk=lead.pk).exists()
+
+
+def can_edit_opportunity(user: User, opportunity) -> bool:
+    from kehu.sales.models import Opportunity
+
+    return Opportunity.objects.editable_by(user).filter(pk=opportunity.pk).exists()
+
+
+def access_opportunity(user: User, pk: int | str, *, write: bool = False):
+    """An opportunity on a customer the user may see (404 otherwise); 403 when `write` is
+    asked and the user neither edits the customer nor owns the opportunity."""
+    from kehu.sales.models import Opportunity
+
+    opportunity = _fetch(
+        Opportunity.objects.visible_to(user).select_related("customer", "stage", "owner"), pk
+    )
+    if write and not can_edit_opportunity(user, opportunity):
+        raise PermissionDenied
+    return opportunity
 
 
 def users_who_can_see(customer: Customer):

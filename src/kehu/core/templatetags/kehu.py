@@ -30,6 +30,8 @@ MODULES = [
     (_("Interactions"), "interactions:list", "bi-chat-left-text", "/interactions/log/"),
     (_("Approvals"), "customers:approvals", "bi-patch-check", "/customers/approvals/"),
     (_("Tags"), "tags:library", "bi-tags", "/tags/"),
+    (_("Leads"), "sales:lead-list", "bi-person-plus", "/sales/leads/"),
+    (_("Opportunities"), "sales:opportunity-list", "bi-kanban", "/sales/opportunities/"),
     (_("Timeliness"), "interactions:timeliness", "bi-speedometer2", "/interactions/timeliness/"),
     (_("Data quality"), "dataquality:overview", "bi-clipboard-check", "/data-quality/"),
     (

@@ -19,6 +19,8 @@ SCOPED_MODELS = (
     "CustomerTag",
     "StatusChange",
     "Notification",
+    "Lead",
+    "Opportunity",
 )
 CHECKED_FILES = ("views.py", "api.py", "tasks.py")
 PACKAGE = Path(kehu.__file__).parent
