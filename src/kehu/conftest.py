@@ -27,6 +27,34 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _two_factor_passed(monkeypatch):
+    """force_login stands for a finished sign-in, second factor included, so the many tests
+    that force_login an administrator are not sent to the code step. The two-factor tests sign
+    in through the real pages (or clear the flag) to test the step itself."""
+    from django.test.client import ClientMixin
+
+    from kehu.accounts.security.totp import VERIFIED_SESSION_KEY
+
+    original = ClientMixin.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        session = self.session
+        session[VERIFIED_SESSION_KEY] = True
+        session.save()
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """API throttling counts requests in the cache: each test starts with none counted."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """A request with Accept-Language activates that language for the thread and leaves it
     active; reset it so a test never reads the previous test's language."""

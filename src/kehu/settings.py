@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "kehu.interactions",
     "kehu.tags",
     "kehu.dataquality",
+    "kehu.sales",
 ]
 
 MIDDLEWARE = [
@@ -80,11 +81,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "kehu.core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "kehu.accounts.security.middleware.IdleTimeoutMiddleware",
+    "kehu.accounts.security.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kehu.core.middleware.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -132,9 +137,19 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers:list"
 LOGOUT_REDIRECT_URL = "login"
+# Argon2 first: new passwords use it, and older PBKDF2 hashes are upgraded at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(env("KEHU_PASSWORD_MIN_LENGTH", "10"))},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -171,12 +186,49 @@ MEDIA_URL = "media/"
 
 # --- Security -----------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("KEHU_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = int(env("KEHU_SESSION_AGE", str(8 * 3600)))
+# Signed out after this long without a request (accounts.security.middleware).
+KEHU_SESSION_IDLE_MINUTES = int(env("KEHU_SESSION_IDLE_MINUTES", "60"))
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Behind HTTPS (KEHU_HTTPS=1): redirect plain HTTP, HSTS, and trust the proxy's scheme header.
+if env_bool("KEHU_HTTPS", False):
+    SECURE_SSL_REDIRECT = env_bool("KEHU_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(env("KEHU_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KEHU_HSTS_SUBDOMAINS", False)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+# Lockout (accounts.security.lockout): per account, and per address with a higher limit since
+# a whole office may sign in from one NAT address.
+KEHU_LOGIN_MAX_FAILURES = int(env("KEHU_LOGIN_MAX_FAILURES", "5"))
+KEHU_LOGIN_MAX_FAILURES_PER_ADDRESS = int(env("KEHU_LOGIN_MAX_FAILURES_PER_ADDRESS", "20"))
+KEHU_LOGIN_LOCKOUT_MINUTES = int(env("KEHU_LOGIN_LOCKOUT_MINUTES", "15"))
+# Request size limits (core.middleware): bodies without files, and whole multipart uploads.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("KEHU_MAX_REQUEST_BYTES", str(2_621_440)))
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(env("KEHU_FILE_UPLOAD_MEMORY_BYTES", str(2_621_440)))
+KEHU_MAX_UPLOAD_BYTES = int(env("KEHU_MAX_UPLOAD_BYTES", str(50 * 1024 * 1024)))
+# Customer import files (spec §5): a million rows as CSV is about 150 MB.
+KEHU_IMPORT_MAX_BYTES = int(env("KEHU_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
+# Throttling counts live in the cache: set KEHU_CACHE_URL (redis://…) when several processes
+# serve requests, else each process counts on its own.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("KEHU_CACHE_URL"),
+    }
+    if env("KEHU_CACHE_URL")
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+# --- Backups (kehu backup / kehu restore, core.backup) -------------------------------------
+KEHU_BACKUP_DIR = Path(env("KEHU_BACKUP_DIR", str(DATA_DIR / "backups")))
+KEHU_BACKUP_KEEP = int(env("KEHU_BACKUP_KEEP", "14"))
+KEHU_BACKUP_SCHEDULED = env_bool("KEHU_BACKUP_SCHEDULED", True)
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -193,6 +245,15 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "kehu.core.api.exception_handler",
     "PAGE_SIZE": 50,
+    # Per user (so per token); anonymous callers only reach the token endpoint.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env("KEHU_API_RATE", "600/min"),
+        "anon": env("KEHU_API_ANON_RATE", "30/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kehu API",
@@ -240,7 +301,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kehu.dataquality.tasks.remind_stale_customers",
         "schedule": crontab(hour=9, minute=0),
     },
+    "scan-duplicates": {
+        "task": "kehu.dataquality.duplicates.tasks.scan_duplicates",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
+if KEHU_BACKUP_SCHEDULED:
+    CELERY_BEAT_SCHEDULE["backup-database"] = {
+        "task": "kehu.core.tasks.backup_database",
+        "schedule": crontab(hour=3, minute=15),
+    }
 
 # --- Mail ---------------------------------------------------------------------------------
 EMAIL_HOST = env("KEHU_EMAIL_HOST", "localhost")
@@ -271,6 +341,15 @@ KEHU_LIST_PAGE_SIZE = int(env("KEHU_LIST_PAGE_SIZE", "25"))
 # Duplicate matcher scores are in [0, 1]; see kehu.dataquality.matching for the weights.
 # The entry warning is deliberately lower than the scan: a warning costs the user one click.
 KEHU_DUPLICATE_WARN_THRESHOLD = float(env("KEHU_DUPLICATE_WARN_THRESHOLD", "0.3"))
+# Pairs scoring at least this in the whole-table scan form duplicate groups (tuned on
+# bench/duplicates_f1.py, reported on a held-out seed).
+KEHU_DUPLICATE_THRESHOLD = float(env("KEHU_DUPLICATE_THRESHOLD", "0.65"))
 # Customers not updated for this many days are listed for, and reminded to, their owners.
 KEHU_STALE_AFTER_DAYS = int(env("KEHU_STALE_AFTER_DAYS", "90"))
+# Public web-to-lead form: a post faster than this after the page loaded is a bot; the form
+# expires after a day; each IP may post this many times per window (seconds).
+KEHU_WEB_TO_LEAD_MIN_SECONDS = int(env("KEHU_WEB_TO_LEAD_MIN_SECONDS", "3"))
+KEHU_WEB_TO_LEAD_MAX_AGE = int(env("KEHU_WEB_TO_LEAD_MAX_AGE", "86400"))
+KEHU_WEB_TO_LEAD_RATE_LIMIT = int(env("KEHU_WEB_TO_LEAD_RATE_LIMIT", "5"))
+KEHU_WEB_TO_LEAD_RATE_WINDOW = int(env("KEHU_WEB_TO_LEAD_RATE_WINDOW", "600"))
 KEHU_COMPANY_NAME = env("KEHU_COMPANY_NAME", _("Kehu CRM"))

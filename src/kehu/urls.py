@@ -1,12 +1,17 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/v1/", include("kehu.api_urls")),
     path("", include("kehu.core.urls")),
@@ -15,6 +20,7 @@ urlpatterns = [
     path("interactions/", include("kehu.interactions.urls")),
     path("tags/", include("kehu.tags.urls")),
     path("data-quality/", include("kehu.dataquality.urls")),
+    path("sales/", include("kehu.sales.urls")),
     path("admin/", admin.site.urls),
 ]
 

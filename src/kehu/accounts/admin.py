@@ -234,3 +234,7 @@ class RoleAdmin(AdministratorAccess, admin.ModelAdmin):
     @admin.display(description=_("users"), ordering="user_count")
     def user_count(self, obj: Role) -> int:
         return obj.user_count
+
+
+# Sign-in log and authenticators (accounts/security/admin.py).
+from kehu.accounts.security import admin as security_admin  # noqa: E402, F401

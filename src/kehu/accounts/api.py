@@ -3,8 +3,11 @@ handovers."""
 
 from __future__ import annotations
 
+import functools
+
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
@@ -32,7 +35,15 @@ from kehu.accounts.models import (
     UnmaskScope,
     User,
 )
+from kehu.accounts.security.lockout import (
+    access_event_record,
+    lockout_message,
+    login_locked_until,
+)
+from kehu.accounts.security.models import AccessChannel, AccessOutcome
+from kehu.accounts.security.totp import confirmed_device, second_factor_check, two_factor_required
 from kehu.accounts.selectors import department_subtree_ids, handovers_for, user_rights
+from kehu.core.api import client_ip
 from kehu.core.api_schema import (
     BAD_REQUEST,
     FORBIDDEN,
@@ -233,24 +244,81 @@ class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text='Send it as the header "Authorization: Token <token>".')
 
 
+class TokenRequestSerializer(AuthTokenSerializer):
+    otp = serializers.CharField(
+        required=False,
+        write_only=True,
+        help_text="The current 6-digit code (or a recovery code) for accounts with "
+        "two-factor authentication.",
+    )
+
+
+class LockedOutSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    retry_after = serializers.IntegerField(help_text="Seconds until the lockout ends.")
+
+
 @extend_schema(tags=["auth"])
 class AuthTokenViewSet(viewsets.GenericViewSet):
-    """Exchange a username and password for an API token (the same token on every call)."""
+    """Exchange a username and password (and the two-factor code, for accounts that have
+    one) for an API token (the same token on every call). Failures count towards the same
+    lockout as the login page."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
-    serializer_class = AuthTokenSerializer
+    serializer_class = TokenRequestSerializer
 
     @extend_schema(
-        request=AuthTokenSerializer,
-        responses={200: TokenSerializer, 400: BAD_REQUEST},
+        request=TokenRequestSerializer,
+        responses={200: TokenSerializer, 400: BAD_REQUEST, 429: LockedOutSerializer},
         summary="Obtain an API token",
     )
     def create(self, request):
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        username = str(request.data.get("username", ""))[:150]
+        ip = client_ip(request)
+        record = functools.partial(
+            access_event_record, username=username, ip=ip, channel=AccessChannel.API
+        )
+        until = login_locked_until(username=username, ip=ip)
+        if until:
+            record(outcome=AccessOutcome.LOCKED)
+            return self._locked(until)
+        serializer = TokenRequestSerializer(data=request.data, context={"request": request})
+        if not serializer.is_valid():
+            if "username" in request.data and "password" in request.data:
+                record(outcome=AccessOutcome.FAILURE)
+                until = login_locked_until(username=username, ip=ip)
+                if until:
+                    return self._locked(until)
+            raise serializers.ValidationError(serializer.errors)
+        user = serializer.validated_data["user"]
+        if two_factor_required(user):
+            error = self._second_factor_error(user, serializer.validated_data.get("otp", ""))
+            if error:
+                record(outcome=AccessOutcome.OTP_FAILURE, user=user)
+                raise serializers.ValidationError({"otp": [error]})
+        record(outcome=AccessOutcome.SUCCESS, user=user)
+        token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
+
+    @staticmethod
+    def _second_factor_error(user, code: str) -> str | None:
+        if confirmed_device(user) is None:
+            return _("Set up two-factor authentication in the web app before using the API.")
+        if not code:
+            return _('This account uses two-factor authentication: send the current code as "otp".')
+        if not second_factor_check(user=user, code=code):
+            return _("The code is wrong or has expired.")
+        return None
+
+    @staticmethod
+    def _locked(until) -> Response:
+        seconds = max(1, int((until - timezone.now()).total_seconds()))
+        return Response(
+            {"detail": lockout_message(until), "retry_after": seconds},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(seconds)},
+        )
 
 
 # --- /handovers/ (离职交接) ---------------------------------------------------------------------

@@ -6,3 +6,7 @@ class AccountsConfig(AppConfig):
     name = "kehu.accounts"
     label = "accounts"
     verbose_name = _("Organisation")
+
+    def ready(self) -> None:
+        # Connects the user_logged_in receiver that marks a new session verified or not.
+        from kehu.accounts.security import middleware  # noqa: F401

@@ -174,3 +174,11 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_user} → {self.to_user} ({self.state})"
+
+
+# Sign-in security models live in their own module; importing them here registers them.
+from kehu.accounts.security.models import (  # noqa: E402, F401
+    AccessEvent,
+    RecoveryCode,
+    TOTPDevice,
+)

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from kehu.accounts import views
+from kehu.accounts.security import views as security_views
 
 # Handover pages live in the "accounts" namespace (accounts:handovers); sign-in and sign-out
 # stay un-namespaced: settings.LOGIN_URL and LOGOUT_REDIRECT_URL name "login".
@@ -14,7 +15,9 @@ handover_patterns = [
 ]
 
 urlpatterns = [
-    path("login/", views.LoginView.as_view(), name="login"),
+    path("login/", security_views.LoginView.as_view(), name="login"),
+    path("login/verify/", security_views.login_verify, name="login-verify"),
+    path("two-factor/", security_views.two_factor, name="two-factor"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("handovers/", include((handover_patterns, "accounts"))),
 ]

@@ -24,13 +24,6 @@ from kehu.core.access import visible_customers
 from kehu.core.htmx import vary_on_htmx
 from kehu.core.permissions import can_confirm_handover, can_open_handovers
 
-
-class LoginView(auth_views.LoginView):
-    template_name = "registration/login.html"
-    # A signed-in user who opens the login page goes straight on to the customers.
-    redirect_authenticated_user = True
-
-
 LogoutView = auth_views.LogoutView
 
 

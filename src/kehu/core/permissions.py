@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from kehu.accounts.models import RoleCode, UnmaskScope
 from kehu.accounts.selectors import user_rights
-from kehu.core.access import can_edit_customer
+from kehu.core.access import can_edit_customer, can_edit_lead, can_edit_opportunity
 
 if TYPE_CHECKING:
     from kehu.accounts.models import User
@@ -91,6 +91,12 @@ def can_open_handovers(user: User) -> bool:
     return is_administrator(user) or user.headed_departments.exists()
 
 
+def can_import(user: User) -> bool:
+    """Importing creates customers, so whoever may create customers may import them (the
+    rows still land only in the importer's own write scope)."""
+    return can_create_customer(user)
+
+
 def can_export(user: User) -> bool:
     """Any active user may export the customers they can see (the rows stay in their scope)."""
     return bool(user and user.is_authenticated and user.is_active)
@@ -109,3 +115,30 @@ def unmaskable_customer_ids(user: User, customer_ids) -> set[int]:
         editable = visible_customers(user).editable_by(user).filter(pk__in=ids)
         return set(editable.values_list("pk", flat=True))
     return set()
+
+
+# --- sales ----------------------------------------------------------------------------------
+def can_create_lead(user: User) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def can_change_lead(user: User, lead) -> bool:
+    """Edit, disqualify, convert or delete: whoever may edit it in their write scope.
+    Assumes `lead` was fetched through access.py."""
+    return can_edit_lead(user, lead)
+
+
+def can_create_opportunity(user: User, customer: Customer) -> bool:
+    """Opportunities are opened by whoever may edit the customer."""
+    return can_edit_customer(user, customer)
+
+
+def can_change_opportunity(user: User, opportunity) -> bool:
+    """Edit it or move it between stages: the customer's editors and the opportunity's owner."""
+    return can_edit_opportunity(user, opportunity)
+
+
+def can_reopen_opportunity(user: User, opportunity) -> bool:
+    """A won or lost opportunity is reopened only by someone who may edit the customer (not
+    merely its owner): closing is a fact the pipeline figures rely on."""
+    return can_edit_customer(user, opportunity.customer)

@@ -12,7 +12,7 @@ import urllib.request
 from io import StringIO
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.urls import reverse
 from django.utils import translation
 
@@ -79,8 +79,8 @@ def test_first_start_serves_the_demo_and_ctrl_c_stops_everything(tmp_path):
         assert output.count(password) == 1
         assert output.count("username: admin") == 1
         stored = query(tmp_path, "SELECT password FROM accounts_user WHERE username = 'admin'")
-        # The app hashes with PBKDF2; the test settings use a fast hasher, so verify directly.
-        assert PBKDF2PasswordHasher().verify(password, stored[0][0])
+        # The app hashes with Argon2; the test settings use a fast hasher, so verify directly.
+        assert Argon2PasswordHasher().verify(password, stored[0][0])
         assert query(tmp_path, "SELECT count(*) FROM customers_customer") == [(50,)]
         pids = child_pids(log)
         assert len(pids) == 3
