@@ -147,7 +147,7 @@ PASSWORD_HASHERS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "kehu.accounts.security.passwords.MinimumLengthValidator",
         "OPTIONS": {"min_length": int(env("KEHU_PASSWORD_MIN_LENGTH", "10"))},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -303,7 +303,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "scan-duplicates": {
         "task": "kehu.dataquality.duplicates.tasks.scan_duplicates",
-        "schedule": crontab(hour=3, minute=15),
+        "schedule": crontab(hour=3, minute=45),  # after the 03:15 backup
     },
 }
 if KEHU_BACKUP_SCHEDULED:

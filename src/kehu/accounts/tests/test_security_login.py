@@ -201,3 +201,10 @@ def test_an_htmx_request_after_the_idle_timeout_reloads_the_login_page(client, o
 
     assert response.status_code == 204
     assert response["HX-Redirect"] == reverse("login") + "?next=%2Ftags%2F"
+
+
+def test_too_short_password_message_is_in_chinese():
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as error:
+        validate_password("Ab3$xyz")
+
+    assert "密码" in " ".join(error.value.messages)
