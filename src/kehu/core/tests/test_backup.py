@@ -17,6 +17,17 @@ from kehu.core.backup.crypto import backup_key, decrypt_chunks, encrypt_stream, 
 from kehu.core.tests.processes import isolated_env
 
 KEY = bytes(range(32))
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages are matched in English (the source language)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 OTHER_KEY = bytes(range(1, 33))
 
 
