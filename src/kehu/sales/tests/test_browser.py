@@ -4,7 +4,7 @@ in the dialog; a refused move (closed card, reopen declined) snaps back."""
 
 import re
 
-from kehu.core.tests.browser import BROWSER_MARKS
+from kehu.core.tests.browser import BROWSER_MARKS, SCREENSHOTS, want_screenshots
 
 pytestmark = BROWSER_MARKS
 
@@ -46,6 +46,9 @@ def test_sales_rep_drags_an_opportunity_across_the_board(live_server, browser_pa
     # After a reload the card is still there.
     page.reload()
     page.locator(f"[data-testid=column-proposal] [data-testid=card-{moving.pk}]").wait_for()
+    if want_screenshots():
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "opportunity-board.png"))
 
     # Drag to 输单: the dialog asks for the loss reason first.
     page.locator(f"[data-testid=card-{losing.pk}]").drag_to(

@@ -6,7 +6,7 @@ import re
 
 from openpyxl import load_workbook
 
-from kehu.core.tests.browser import BROWSER_MARKS
+from kehu.core.tests.browser import BROWSER_MARKS, SCREENSHOTS, want_screenshots
 
 pytestmark = BROWSER_MARKS
 
@@ -53,6 +53,9 @@ def test_sales_rep_imports_a_csv_and_downloads_the_bad_row(
     page.click("#import-run")
     page.locator("#import-job[data-status=done]").wait_for(timeout=20_000)
     assert page.locator("#import-progress").get_attribute("data-progress") == "100"
+    if want_screenshots():
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "import-job.png"), full_page=True)
     assert Customer.objects.get().owner == org.owner
     with page.expect_download() as download_info:
         page.click("#import-error-file")
