@@ -17,7 +17,7 @@ from kehu.accounts.selectors import assignable_users
 from kehu.core.access import can_edit_customer
 from kehu.core.codes import next_serial
 from kehu.core.permissions import can_manage_team, can_unmask
-from kehu.core.text import pinyin_full, pinyin_initials
+from kehu.core.text import pinyin_both
 from kehu.customers.models import (
     Contact,
     Customer,
@@ -172,8 +172,9 @@ def _clean_contact(contact: Contact, errors: dict[str, list[str]], prefix: str =
 def customer_derive_fields(customer: Customer) -> None:
     """Fields computed from others: pinyin for search, the duplicate key, the owner's department
     for scope."""
-    customer.name_pinyin = pinyin_full(customer.name)[:512]
-    customer.name_initials = pinyin_initials(customer.name)[:128]
+    full, initials = pinyin_both(customer.name)
+    customer.name_pinyin = full[:512]
+    customer.name_initials = initials[:128]
     customer.name_key = normalize_company_name(customer.name)[:128]
     customer.department_id = customer.owner.department_id
 

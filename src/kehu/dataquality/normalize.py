@@ -19,9 +19,6 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from pathlib import Path
-
-import opencc
 
 from kehu.core.text import to_simplified
 
@@ -166,37 +163,9 @@ def _places() -> tuple[frozenset[str], tuple[int, ...]]:
     return frozenset(names), tuple(sorted({len(n) for n in names}, reverse=True))
 
 
-@functools.cache
-def _convertible() -> frozenset[str]:
-    """Every character the traditional → simplified conversion can change (read from the
-    OpenCC dictionaries it uses). Text without any of them converts to itself, so most text
-    (already simplified) skips the converter, which costs ~30 µs a name: a scan's main cost."""
-    chars: set[str] = set()
-    folder = Path(opencc.__file__).parent / "dictionary"
-    for name in ("TSPhrases.txt", "TSCharacters.txt"):
-        path = folder / name
-        if not path.exists():
-            return frozenset()
-        for line in path.read_text(encoding="utf-8").splitlines():
-            key, _tab, values = line.partition("\t")
-            for value in values.split(" "):
-                if len(value) != len(key):
-                    chars.update(key)
-                else:
-                    chars.update(k for k, v in zip(key, value, strict=True) if k != v)
-    return frozenset(chars)
-
-
-def _simplified(text: str) -> str:
-    convertible = _convertible()
-    if convertible and convertible.isdisjoint(text):
-        return text
-    return to_simplified(text)
-
-
 def fold(text: str) -> str:
     """Width, script and case folded, brackets kept: the first step of every comparison."""
-    return _simplified(unicodedata.normalize("NFKC", text or "")).lower().strip()
+    return to_simplified(unicodedata.normalize("NFKC", text or "")).lower().strip()
 
 
 def _strip_once(name: str) -> str:

@@ -1,0 +1,43 @@
+"""Pinyin and script helpers: one pinyin pass gives what two whole-text passes gave."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pypinyin import Style, lazy_pinyin
+
+from kehu.core.text import pinyin_both, to_simplified
+
+
+def _two_passes(text: str) -> tuple[str, str]:
+    simplified = to_simplified(text)
+    full = "".join(lazy_pinyin(simplified, errors="default"))
+    initials = "".join(lazy_pinyin(simplified, style=Style.FIRST_LETTER, errors="default"))
+    return full.lower().replace(" ", ""), initials.lower().replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "腾讯科技（深圳）有限公司",
+        "重庆长安汽车股份有限公司",
+        "中国银行股份有限公司",
+        "ABC 科技 Co., Ltd.",
+        "騰訊計算機系統有限公司",
+        "上海3M中国有限公司",
+        "",
+        "Apple Inc.",
+    ],
+)
+def test_one_pass_matches_two_whole_text_passes(name):
+    assert pinyin_both(name) == _two_passes(name)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="重庆长行银中国科技有限公司深圳腾讯AB c1（）() -", max_size=20))
+def test_one_pass_matches_two_passes_on_mixed_text(text):
+    assert pinyin_both(text) == _two_passes(text)
+
+
+def test_simplified_text_is_returned_as_is_and_traditional_converted():
+    assert to_simplified("腾讯科技") == "腾讯科技"
+    assert to_simplified("騰訊科技") == "腾讯科技"
