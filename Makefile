@@ -38,6 +38,18 @@ format: $(TEST_INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The quick benchmark set (docs/benchmarks.md): Kehu's importer and django-import-export on the
+# same generated 100k-row CSV, each in a fresh SQLite database under /tmp/kehu-bench/.
+BENCH_INSTALLED := $(VENV)/.installed-bench
+
+$(BENCH_INSTALLED): pyproject.toml $(INSTALLED)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(BENCH_INSTALLED)
+	$(BIN)/python bench/import_bench.py --rows 100000 --format csv --database sqlite
+	$(BIN)/python bench/import_export_baseline.py --rows 100000 --format csv --database sqlite
+
 messages: $(INSTALLED)
 	cd src/kehu && ../../$(BIN)/kehu makemessages -l zh_Hans -l en --no-obsolete --ignore 'static/*'
 	cd src/kehu && ../../$(BIN)/kehu compilemessages
