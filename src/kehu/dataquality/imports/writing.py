@@ -1,14 +1,15 @@
 """Bulk writes of one checked chunk, and the rollback of a whole import.
 
 Called inside the chunk's transaction by services.import_job_run: codes come from one
-reservation per chunk, rows and their history go in with simple_history's bulk helpers.
+reservation per chunk, new rows and their history go in with copying.create_with_history (COPY
+on PostgreSQL), updates with simple_history's bulk helpers.
 """
 
 from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from kehu.accounts.models import User
 from kehu.core.codes import reserve_serials
@@ -19,6 +20,7 @@ from kehu.customers.services import (
     customer_derive_fields,
 )
 from kehu.dataquality.completeness import completeness_check
+from kehu.dataquality.imports.copying import create, create_with_history
 from kehu.dataquality.imports.models import ImportAction, ImportJob, ImportRecord
 from kehu.dataquality.imports.rows import RESTORED_FIELDS, RowResult
 
@@ -33,12 +35,12 @@ def _create(results: list[RowResult], *, job: ImportJob, by: User) -> list[Impor
         customer.code = f"{prefix}{serial:05d}"
         customer.created_by = by
         customer_derive_fields(customer)
-    bulk_create_with_history(customers, Customer, batch_size=BATCH, default_user=by)
+    create_with_history(customers, Customer, by=by)
     contacts = []
     for result in results:
         result.contact.customer = result.customer
         contacts.append(result.contact)
-    bulk_create_with_history(contacts, Contact, batch_size=BATCH, default_user=by)
+    create_with_history(contacts, Contact, by=by)
     return [
         ImportRecord(
             job=job,
@@ -78,7 +80,7 @@ def _update(results: list[RowResult], *, job: ImportJob, by: User) -> list[Impor
         contact.version += 1
         contact.mobile_last4 = contact.mobile[-4:]
         contact.updated_at = now
-    bulk_create_with_history(new_contacts, Contact, batch_size=BATCH, default_user=by)
+    create_with_history(new_contacts, Contact, by=by)
     bulk_update_with_history(
         old_contacts,
         Contact,
@@ -109,7 +111,7 @@ def write_chunk(results: list[RowResult], *, job: ImportJob, by: User) -> tuple[
         records += _create(creates, job=job, by=by)
     if updates:
         records += _update(updates, job=job, by=by)
-    ImportRecord.objects.bulk_create(records, batch_size=BATCH)
+    create(records, ImportRecord)
     if records:
         completeness_check(customer_ids=[r.customer_id for r in records])
     created = sum(1 for r in records if r.action == ImportAction.CREATED)
