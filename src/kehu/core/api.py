@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest
 from rest_framework import exceptions, pagination, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -62,7 +63,7 @@ def exception_handler(exc, context):
     return response
 
 
-def client_ip(request: Request) -> str | None:
+def client_ip(request: HttpRequest | Request) -> str | None:
     """The peer address as the server saw it. X-Forwarded-For is not trusted: anyone can
     send it, and the unmask log must not be forgeable."""
     return request.META.get("REMOTE_ADDR") or None

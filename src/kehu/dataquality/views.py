@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kehu.core.access import access_customer
+from kehu.core.api import client_ip
 from kehu.core.permissions import (
     can_create_customer,
     can_export,
@@ -50,11 +51,6 @@ TIMELINESS_TARGET = 0.95  # KPI: at least 95 % of interactions entered within 24
 OVERDUE_PAGE_SIZE = 25
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a proxy sets it.
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def download_response(content: bytes, filename: str, file_format: str) -> HttpResponse:
     response = HttpResponse(content, content_type=CONTENT_TYPES[file_format])
     response["Content-Disposition"] = content_disposition_header(True, filename)
@@ -71,7 +67,7 @@ def export_customers(request: HttpRequest, fmt: str) -> HttpResponse:
     if not can_export(request.user):
         raise PermissionDenied
     content, filename, _count = customers_export(
-        user=request.user, params=request.GET, file_format=fmt, ip_address=_client_ip(request)
+        user=request.user, params=request.GET, file_format=fmt, ip_address=client_ip(request)
     )
     return download_response(content, filename, fmt)
 

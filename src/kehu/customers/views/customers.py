@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kehu.core.access import access_contact, access_customer, can_edit_customer
+from kehu.core.api import client_ip
 from kehu.core.htmx import is_partial as _is_partial
 from kehu.core.htmx import vary_on_htmx as _vary_on_htmx
 from kehu.core.permissions import can_create_customer, can_manage_team, can_unmask
@@ -33,11 +34,6 @@ from kehu.customers.forms import (
 )
 from kehu.customers.models import Contact, Customer
 from kehu.dataquality.entry_check import needs_confirmation, probable_duplicates
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a proxy sets it.
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _detail_url(customer: Customer, anchor: str = "") -> str:
@@ -195,7 +191,7 @@ def customer_unmask(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("contact"):
         contact = _contact_of(request, customer, request.POST["contact"], write=False)
     revealed = services.customer_unmask(
-        customer=customer, by=request.user, ip_address=_client_ip(request), contact=contact
+        customer=customer, by=request.user, ip_address=client_ip(request), contact=contact
     )
     if _is_partial(request) and contact is not None:
         context = {"contact": contact, "mobile": revealed.get(contact.pk, "")}

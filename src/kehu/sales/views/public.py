@@ -10,6 +10,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from kehu.core.api import client_ip
 from kehu.sales import webtolead
 from kehu.sales.forms import WebToLeadPublicForm
 from kehu.sales.models import WebToLeadForm
@@ -44,7 +45,7 @@ def web_to_lead(request: HttpRequest, token: str) -> HttpResponse:
         return _render(request, web_form, form)
     form = WebToLeadPublicForm(request.POST)
     try:
-        webtolead.check_rate(request.META.get("REMOTE_ADDR"))
+        webtolead.check_rate(client_ip(request))
         webtolead.check_origin(
             web_form, request.headers.get("Origin"), f"{request.scheme}://{request.get_host()}"
         )
