@@ -6,6 +6,7 @@ user sees each message next to the field it is about.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -342,15 +343,7 @@ class CustomerForm(BootstrapForm):
         return result
 
     def duplicate_check_input(self) -> dict[str, str]:
-        """What the duplicate warning compares (kehu.dataquality.entry_check)."""
-        data = self.cleaned_data
-        return {
-            "name": data.get("name") or "",
-            "credit_code": data.get("credit_code") or "",
-            "contact_name": data.get("dm_name") or "",
-            "mobile": data.get("dm_mobile") or "",
-            "address": "".join(data.get(k) or "" for k in ("city", "district", "street")),
-        }
+        return duplicate_check_input(self.cleaned_data)
 
     def confirmed_duplicate_codes(self) -> set[str]:
         return set(filter(None, self.cleaned_data.get("confirmed_duplicates", "").split(",")))
@@ -389,6 +382,30 @@ class CustomerForm(BootstrapForm):
                 self.add_error(name, messages)
             else:
                 self.add_error(None, messages)
+
+
+# What the duplicate warning (kehu.dataquality.entry_check) compares, by its argument names,
+# from the new-customer form's fields; the address is the three address fields joined.
+_DUPLICATE_CHECK_FIELDS = {
+    "name": "name",
+    "credit_code": "credit_code",
+    "contact_name": "dm_name",
+    "mobile": "dm_mobile",
+}
+_ADDRESS_FIELDS = ("city", "district", "street")
+
+
+def duplicate_check_input(values: Mapping[str, Any]) -> dict[str, str]:
+    """The duplicate check's input from the form's values: its cleaned data on save, or the raw
+    POST of a half-filled form for the live check (stripped and cut to the fields' lengths)."""
+
+    def value(field: str) -> str:
+        text = str(values.get(field) or "").strip()
+        return text[: CustomerForm.base_fields[field].max_length]
+
+    entry = {argument: value(field) for argument, field in _DUPLICATE_CHECK_FIELDS.items()}
+    entry["address"] = "".join(value(field) for field in _ADDRESS_FIELDS)
+    return entry
 
 
 class ContactForm(BootstrapForm):

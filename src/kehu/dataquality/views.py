@@ -26,6 +26,7 @@ from kehu.core.permissions import (
     can_review_data,
     is_administrator,
 )
+from kehu.customers.forms import duplicate_check_input
 from kehu.dataquality import selectors
 from kehu.dataquality.calendar import calendar_coverage
 from kehu.dataquality.completeness import MISSING_LABELS
@@ -133,25 +134,13 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "dataquality/overview.html", context)
 
 
-def _entered(request: HttpRequest) -> dict[str, str]:
-    """The new-customer form's fields the duplicate check compares (form field names)."""
-    post = request.POST
-    return {
-        "name": post.get("name", "").strip()[:128],
-        "credit_code": post.get("credit_code", "").strip()[:18],
-        "contact_name": post.get("dm_name", "").strip()[:64],
-        "mobile": post.get("dm_mobile", "").strip()[:20],
-        "address": "".join(post.get(k, "").strip()[:128] for k in ("city", "district", "street")),
-    }
-
-
 @login_required
 @require_POST
 def duplicate_check(request: HttpRequest) -> HttpResponse:
     """HTMX: the duplicate warning, refreshed while the new-customer form is filled in."""
     if not can_create_customer(request.user):
         raise PermissionDenied
-    entered = _entered(request)
+    entered = duplicate_check_input(request.POST)
     duplicates = (
         probable_duplicates(viewer=request.user, **entered)
         if entered["name"] or entered["credit_code"] or entered["mobile"]
@@ -166,9 +155,8 @@ def duplicate_ask(request: HttpRequest) -> HttpResponse:
     """HTMX: notify the owner of a probable duplicate the user may not see."""
     if not can_create_customer(request.user):
         raise PermissionDenied
-    asked = duplicate_ask_owner(
-        by=request.user, code=request.POST.get("code", ""), entered=_entered(request)
-    )
+    entered = duplicate_check_input(request.POST)
+    asked = duplicate_ask_owner(by=request.user, code=request.POST.get("code", ""), entered=entered)
     if asked is None:
         raise Http404
     return HttpResponse(
