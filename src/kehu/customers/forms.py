@@ -6,7 +6,7 @@ user sees each message next to the field it is about.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
@@ -32,7 +32,7 @@ from kehu.customers.models import (
     Source,
     Status,
 )
-from kehu.customers.services import CUSTOMER_FIELDS
+from kehu.customers.services import CUSTOMER_FIELDS, StaleEditError
 from kehu.customers.validators import (
     check_customer_name,
     mask_mobile,
@@ -46,6 +46,21 @@ DM_PREFIX = "dm_"  # key decision maker fields (services: "decision_maker.<field
 CF_PREFIX = "cf_"  # custom fields (services: "custom_fields.<key>")
 # The customer fields this form passes to the services (status only on create).
 CUSTOMER_INPUTS = tuple(field for field in CUSTOMER_FIELDS if field != "status")
+
+
+def save_through(form: forms.Form, write: Callable[[], object]) -> tuple[bool, bool]:
+    """Run a service write for an edit form: (saved, stale). A refusal is put next to the
+    form's fields (``form.map_service_errors``); stale means someone saved the record after the
+    form was opened, so the page can offer the current version."""
+    try:
+        write()
+    except StaleEditError as exc:
+        form.map_service_errors(exc)
+        return False, True
+    except ValidationError as exc:
+        form.map_service_errors(exc)
+        return False, False
+    return True, False
 
 
 class BootstrapForm(forms.Form):

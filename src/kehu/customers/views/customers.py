@@ -31,6 +31,7 @@ from kehu.customers.forms import (
     CustomerForm,
     TeamMemberForm,
     prepare_filter_form,
+    save_through,
 )
 from kehu.customers.models import Contact, Customer
 from kehu.dataquality.entry_check import needs_confirmation, probable_duplicates
@@ -121,8 +122,9 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = CustomerForm(request.POST or None, user=request.user, instance=customer)
     stale = False
     if request.method == "POST" and form.is_valid():
-        try:
-            services.customer_update(
+        saved, stale = save_through(
+            form,
+            lambda: services.customer_update(
                 customer=customer,
                 by=request.user,
                 data=form.customer_data(),
@@ -130,13 +132,9 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 decision_maker=form.decision_maker_data(),
                 owner=form.cleaned_data["owner"],
                 custom_fields=form.custom_field_data(),
-            )
-        except services.StaleEditError as exc:
-            stale = True
-            form.map_service_errors(exc)
-        except ValidationError as exc:
-            form.map_service_errors(exc)
-        else:
+            ),
+        )
+        if saved:
             messages.success(request, _("Your changes were saved."))
             return redirect(_detail_url(customer))
     return render(

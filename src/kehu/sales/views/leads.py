@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kehu.core.access import access_lead, visible_customers
 from kehu.core.permissions import can_change_lead, can_create_lead
-from kehu.customers.services import StaleEditError
+from kehu.customers.forms import save_through
 from kehu.sales import selectors
 from kehu.sales.forms import ConvertLeadForm, LeadFilterForm, LeadForm, LeadStatusForm
 from kehu.sales.services import leads as services
@@ -71,20 +71,17 @@ def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = LeadForm(request.POST or None, user=request.user, instance=lead)
     stale = False
     if request.method == "POST" and form.is_valid():
-        try:
-            services.lead_update(
+        saved, stale = save_through(
+            form,
+            lambda: services.lead_update(
                 lead=lead,
                 by=request.user,
                 data=form.lead_data(),
                 expected_version=form.cleaned_data.get("version"),
                 owner=form.cleaned_data["owner"],
-            )
-        except StaleEditError as exc:
-            stale = True
-            form.map_service_errors(exc)
-        except ValidationError as exc:
-            form.map_service_errors(exc)
-        else:
+            ),
+        )
+        if saved:
             messages.success(request, _("Your changes were saved."))
             return redirect("sales:lead-detail", lead.pk)
     return render(request, "sales/lead_form.html", {"form": form, "lead": lead, "stale": stale})

@@ -22,6 +22,7 @@ from kehu.core.permissions import (
     can_reopen_opportunity,
 )
 from kehu.core.templatetags.kehu import money
+from kehu.customers.forms import save_through
 from kehu.customers.services import StaleEditError
 from kehu.sales import selectors
 from kehu.sales.forms import MoveForm, OpportunityFilterForm, OpportunityForm
@@ -120,20 +121,17 @@ def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = OpportunityForm(request.POST or None, user=request.user, instance=opportunity)
     stale = False
     if request.method == "POST" and form.is_valid():
-        try:
-            services.opportunity_update(
+        saved, stale = save_through(
+            form,
+            lambda: services.opportunity_update(
                 opportunity=opportunity,
                 by=request.user,
                 data=form.opportunity_data(),
                 expected_version=form.cleaned_data.get("version"),
                 owner=form.cleaned_data["owner"],
-            )
-        except StaleEditError as exc:
-            stale = True
-            form.map_service_errors(exc)
-        except ValidationError as exc:
-            form.map_service_errors(exc)
-        else:
+            ),
+        )
+        if saved:
             messages.success(request, _("Your changes were saved."))
             return redirect("sales:opportunity-detail", opportunity.pk)
     context = {"form": form, "opportunity": opportunity, "stale": stale}
