@@ -1,5 +1,6 @@
 """Administrators configure pipeline stages and web-to-lead forms here; leads and
-opportunities are worked on in the app, so their admin is read-mostly."""
+opportunities are worked on in the app (stale-edit refusal, recycle bin), so their admin
+only shows them."""
 
 from django.contrib import admin
 from django.urls import reverse
@@ -7,7 +8,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from kehu.sales.models import Lead, Opportunity, PipelineStage, WebToLeadForm
+from kehu.core.admin import ReadOnlyAccess
+from kehu.sales.models import Contract, Lead, Opportunity, Order, PipelineStage, WebToLeadForm
 
 
 @admin.register(PipelineStage)
@@ -40,7 +42,7 @@ class WebToLeadFormAdmin(admin.ModelAdmin):
 
 
 @admin.register(Lead)
-class LeadAdmin(SimpleHistoryAdmin):
+class LeadAdmin(ReadOnlyAccess, SimpleHistoryAdmin):
     list_display = ("name", "company", "status", "owner", "created_at")
     list_filter = ("status", "source")
     search_fields = ("name", "company", "mobile")
@@ -48,8 +50,24 @@ class LeadAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(SimpleHistoryAdmin):
+class OpportunityAdmin(ReadOnlyAccess, SimpleHistoryAdmin):
     list_display = ("name", "customer", "stage", "amount", "expected_close_date", "owner")
     list_filter = ("stage",)
     search_fields = ("name", "customer__name")
     raw_id_fields = ("customer", "owner", "lead", "created_by")
+
+
+@admin.register(Contract)
+class ContractAdmin(SimpleHistoryAdmin):
+    list_display = ("number", "customer", "status", "amount", "currency", "ends_on", "owner")
+    list_filter = ("status", "currency")
+    search_fields = ("number", "title", "customer__name")
+    raw_id_fields = ("customer", "opportunity", "owner", "renewal_of", "created_by")
+
+
+@admin.register(Order)
+class OrderAdmin(SimpleHistoryAdmin):
+    list_display = ("number", "customer", "ordered_on", "amount", "currency", "status", "owner")
+    list_filter = ("status",)
+    search_fields = ("number", "customer__name")
+    raw_id_fields = ("customer", "contract", "owner", "created_by")

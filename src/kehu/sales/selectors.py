@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from kehu.accounts.models import User
-from kehu.sales.models import Lead, Opportunity, PipelineStage
+from kehu.core.access import visible_contracts, visible_orders, visible_payments
+from kehu.customers.models import Customer
+from kehu.sales.models import (
+    RUNNING_CONTRACT_STATUSES,
+    Contract,
+    Lead,
+    Opportunity,
+    Order,
+    OrderStatus,
+    Payment,
+    PipelineStage,
+)
 
 BOARD_CARDS_PER_COLUMN = 50
 
@@ -86,3 +109,109 @@ def opportunity_history(*, opportunity: Opportunity) -> list:
 
 def lead_history(*, lead: Lead) -> list:
     return list(lead.history.select_related("history_user").order_by("-history_date")[:50])
+
+
+# --- contracts, payments, orders ---------------------------------------------------------------
+ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+def _payment_total(field: str):
+    """Σ `field` of the contract's payments, as a subquery (no join fan-out with other sums)."""
+    return Coalesce(
+        Subquery(
+            Payment.objects.filter(contract=OuterRef("pk"))
+            .order_by()
+            .values("contract")
+            .annotate(total=Sum(field))
+            .values("total")
+        ),
+        ZERO,
+    )
+
+
+def contract_list(*, user: User, today: dt.date | None = None) -> QuerySet[Contract]:
+    """Visible contracts with ``planned_total`` and ``received_total`` of their payments and
+    ``has_overdue`` (an instalment overdue as of `today`)."""
+    today = today or timezone.localdate()
+    return (
+        visible_contracts(user)
+        .select_related("customer", "owner")
+        .annotate(
+            planned_total=_payment_total("planned_amount"),
+            received_total=_payment_total("received_amount"),
+            has_overdue=Exists(Payment.objects.overdue(today).filter(contract=OuterRef("pk"))),
+        )
+    )
+
+
+def contracts_expiring(
+    *, user: User, within_days: int, today: dt.date | None = None
+) -> QuerySet[Contract]:
+    """Running contracts the user may see that end within `within_days` days from today
+    (today included), soonest first."""
+    today = today or timezone.localdate()
+    return (
+        contract_list(user=user, today=today)
+        .filter(
+            status__in=RUNNING_CONTRACT_STATUSES,
+            ends_on__gte=today,
+            ends_on__lte=today + dt.timedelta(days=within_days),
+        )
+        .order_by("ends_on", "id")
+    )
+
+
+def payments_overdue(*, user: User, today: dt.date | None = None) -> QuerySet[Payment]:
+    """Instalments the user may see that were planned before today and are not fully
+    received, on contracts that still count (not terminated), oldest first."""
+    today = today or timezone.localdate()
+    return (
+        visible_payments(user)
+        .overdue(today)
+        .exclude(contract__status="terminated")
+        .select_related("contract__customer", "contract__owner")
+        .order_by("planned_on", "id")
+    )
+
+
+def with_overdue_payments(
+    contracts: QuerySet[Contract], *, overdue: bool = True, today: dt.date | None = None
+) -> QuerySet[Contract]:
+    """`contracts` (already scoped) that have (or, with overdue=False, lack) an overdue
+    instalment."""
+    late = Exists(
+        Payment.objects.overdue(today or timezone.localdate()).filter(contract=OuterRef("pk"))
+    )
+    return contracts.filter(late if overdue else ~late)
+
+
+def payment_order() -> QuerySet[Payment]:
+    """Instalments in plan order, for prefetching onto already scoped contracts."""
+    return Payment.objects.order_by("planned_on", "id")
+
+
+def contract_payments(*, contract: Contract) -> list[Payment]:
+    return list(contract.payments.order_by("planned_on", "id"))
+
+
+def orders_of_customer(*, user: User, customer: Customer) -> QuerySet[Order]:
+    """The customer's transaction history (newest first), as far as `user` may see it."""
+    return (
+        visible_orders(user)
+        .filter(customer=customer)
+        .select_related("owner")
+        .order_by("-ordered_on", "-id")
+    )
+
+
+def order_list(*, user: User) -> QuerySet[Order]:
+    return visible_orders(user).select_related("customer", "owner")
+
+
+def counted_orders(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    """Orders that count as purchases for value and churn analysis (not cancelled)."""
+    return queryset.exclude(status=OrderStatus.CANCELLED)
+
+
+def contract_history(*, contract: Contract) -> list:
+    return list(contract.history.select_related("history_user").order_by("-history_date")[:50])

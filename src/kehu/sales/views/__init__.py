@@ -1,5 +1,21 @@
-"""Sales pages: leads, opportunities (list, board, detail) and the public web-to-lead form."""
+"""Sales pages: leads, opportunities (list, board, detail), contracts with their payments,
+orders, and the public web-to-lead form."""
 
+from kehu.sales.views.contracts import (
+    attachment_delete,
+    attachment_download,
+    attachment_upload,
+    contract_create,
+    contract_detail,
+    contract_edit,
+    contract_list,
+    contract_renew,
+    contract_terminate,
+    customer_contracts,
+    payment_add,
+    payment_delete,
+    payment_record,
+)
 from kehu.sales.views.leads import (
     lead_convert,
     lead_create,
@@ -18,9 +34,27 @@ from kehu.sales.views.opportunities import (
     opportunity_list,
     opportunity_move,
 )
+from kehu.sales.views.orders import order_create, order_detail, order_edit, order_list
 from kehu.sales.views.public import web_to_lead
 
 __all__ = [
+    "attachment_delete",
+    "attachment_download",
+    "attachment_upload",
+    "contract_create",
+    "contract_detail",
+    "contract_edit",
+    "contract_list",
+    "contract_renew",
+    "contract_terminate",
+    "customer_contracts",
+    "order_create",
+    "order_detail",
+    "order_edit",
+    "order_list",
+    "payment_add",
+    "payment_delete",
+    "payment_record",
     "customer_opportunities",
     "lead_convert",
     "lead_create",
