@@ -17,9 +17,11 @@ from kehu.accounts.selectors import assignable_users
 from kehu.core.permissions import can_change_lead, can_edit_customer
 from kehu.customers import services as customer_services
 from kehu.customers.models import Contact, Customer, CustomerType, Status
+from kehu.customers.sensitive import mobile_index
 from kehu.customers.services import StaleEditError
 from kehu.customers.validators import normalize_mobile
 from kehu.dataquality.entry_check import ProbableDuplicate, needs_confirmation, probable_duplicates
+from kehu.recyclebin.services import recyclebin_delete
 from kehu.sales.models import Lead, LeadStatus, Opportunity, WebToLeadForm
 
 LEAD_FIELDS = (
@@ -109,7 +111,9 @@ def lead_create(
     owner: User | None = None,
     web_form: WebToLeadForm | None = None,
 ) -> Lead:
-    """Capture a lead. `by` is None for the public web-to-lead form, whose owner it gets."""
+    """Capture a lead. `by` is None for the public web-to-lead form, whose owner it gets.
+    Without an owner chosen, the lead assignment rules (kehu.pool) may pick one."""
+    owner_chosen = owner is not None
     owner = owner or by or (web_form.owner if web_form else None)
     if owner is None:
         raise ValidationError({"owner": _("This field is required.")})
@@ -127,13 +131,17 @@ def lead_create(
     lead.department_id = owner.department_id
     lead._history_user = by
     lead.save()
+    if not owner_chosen:
+        from kehu.pool.services.assignment import assignment_apply_to_lead
+
+        lead = assignment_apply_to_lead(lead=lead)
     return lead
 
 
 def _lock(lead: Lead, expected_version: int | None) -> Lead:
     current = Lead.objects.select_for_update().get(pk=lead.pk)
     if expected_version is None or int(expected_version) != current.version:
-        raise StaleEditError(current)
+        raise StaleEditError(current, since=expected_version)
     return current
 
 
@@ -210,9 +218,7 @@ def lead_delete(*, lead: Lead, by: User) -> None:
     if not can_change_lead(by, lead):
         raise PermissionDenied
     _refuse_closed(lead)
-    with transaction.atomic():
-        lead._history_user = by
-        lead.delete()
+    recyclebin_delete(obj=lead, by=by)
 
 
 def lead_customer_data(lead: Lead, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -250,7 +256,7 @@ def _link_contact(*, customer: Customer, lead: Lead, by: User) -> Contact | None
     """Add the lead's person to an existing customer, unless a contact has their mobile."""
     if not can_edit_customer(by, customer):
         raise PermissionDenied
-    if lead.mobile and customer.contacts.filter(mobile=lead.mobile).exists():
+    if lead.mobile and customer.contacts.filter(mobile_hash=mobile_index(lead.mobile)).exists():
         return None
     return customer_services.contact_create(customer=customer, by=by, data=lead_contact_data(lead))
 
