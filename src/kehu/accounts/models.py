@@ -4,6 +4,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kehu.audit.history import AuditedHistoricalRecords
+
 
 class DataScope(models.TextChoices):
     OWN = "own", _("Own records")
@@ -50,6 +52,8 @@ class Department(models.Model):
     )
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
 
+    history = AuditedHistoricalRecords(user_related_name="+")
+
     class Meta:
         verbose_name = _("department")
         verbose_name_plural = _("departments")
@@ -86,6 +90,8 @@ class Role(models.Model):
         help_text=_("Manages configuration: users, roles, custom fields, presets."),
     )
 
+    history = AuditedHistoricalRecords(user_related_name="+")
+
     class Meta:
         verbose_name = _("role")
         verbose_name_plural = _("roles")
@@ -118,6 +124,11 @@ class User(AbstractUser):
     )
     roles = models.ManyToManyField(Role, verbose_name=_("roles"), blank=True, related_name="users")
 
+    # Permission changes (roles, department, superior, active, superuser) with before/after;
+    # the password hash and sign-in times stay out of history.
+    history = AuditedHistoricalRecords(
+        excluded_fields=["password", "last_login"], m2m_fields=[roles], user_related_name="+"
+    )
     objects = UserManager()
 
     class Meta:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from kehu.core.models import CustomerScopedQuerySet
 
@@ -62,6 +63,8 @@ class Tag(models.Model):
     review_note = models.CharField(_("review note"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    history = HistoricalRecords(user_related_name="+")
+
     class Meta:
         verbose_name = _("tag")
         verbose_name_plural = _("tags")
@@ -103,6 +106,7 @@ class CustomerTag(models.Model):
     )
     added_at = models.DateTimeField(_("added at"), auto_now_add=True)
 
+    history = HistoricalRecords(user_related_name="+")
     objects = CustomerScopedQuerySet.as_manager()
 
     class Meta:
