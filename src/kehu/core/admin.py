@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import Heartbeat
 from kehu.core.permissions import is_administrator
+from kehu.core.stale_admin import StaleEditRefusal
 
 
 def admin_site_has_permission(request) -> bool:
@@ -45,9 +46,9 @@ admin.site.has_permission = admin_site_has_permission
 admin.site.login_form = AdministratorLoginForm
 
 
-class AdministratorAccess:
+class AdministratorAccess(StaleEditRefusal):
     """Mixin for every Kehu ModelAdmin and inline: administrators may do everything the
-    admin class allows, nobody else anything."""
+    admin class allows, nobody else anything; a stale change form is refused."""
 
     read_only = False
 

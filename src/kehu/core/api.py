@@ -6,7 +6,8 @@ Error bodies (documented in the schema by the components in core/api_schema.py):
   ``"decision_maker.mobile"`` look the same to a client; errors about no single field are
   under ``non_field_errors``.
 - 401/403/404: ``{"detail": "message"}``; a hidden record answers exactly like a missing one.
-- 409: ``{"detail": "message", "code": "stale", "current_version": n, "current": {…}}``.
+- 409: ``{"detail": "message", "code": "stale", "current_version": n, "current": {…},
+  "changed_by": "name", "changed_at": "…", "changes": [{"field", "before", "after"}, …]}``.
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from kehu.core.conflicts import StaleChanges
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -54,9 +59,15 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list]:
 
 
 def exception_handler(exc, context):
-    """Services raise Django's ValidationError; the API answers 400 naming each field."""
+    """Services raise Django's ValidationError; the API answers 400 naming each field. A
+    number too large for its column (an id filter like ``?owner=1e40``) is bad input too: 400,
+    not a 500 (SQLite raises OverflowError, PostgreSQL a DataError)."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(validation_error_detail(exc))
+    elif isinstance(exc, OverflowError | DataError):
+        exc = exceptions.ValidationError(
+            {"non_field_errors": [_("A value in the request is out of range.")]}
+        )
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.ValidationError):
         response.data = flatten_errors(response.data)
@@ -69,14 +80,23 @@ def client_ip(request: HttpRequest | Request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def conflict_response(*, message: str, current_version: int, current: dict) -> Response:
-    """A stale edit: nothing was saved; the client gets the current record to merge with."""
+def conflict_response(
+    *, message: str, current_version: int, current: dict, changes: StaleChanges | None = None
+) -> Response:
+    """A stale edit: nothing was saved; the client gets the current record to merge with and
+    what was changed since the version it sent (`changes`, from the StaleEditError)."""
+    what_changed = (
+        changes.as_api()
+        if changes is not None
+        else {"changed_by": "", "changed_at": None, "changes": []}
+    )
     return Response(
         {
             "detail": message,
             "code": "stale",
             "current_version": current_version,
             "current": current,
+            **what_changed,
         },
         status=status.HTTP_409_CONFLICT,
     )

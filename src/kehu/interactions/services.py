@@ -202,54 +202,68 @@ def _check_task_rights(task: Task, by: User) -> None:
         raise PermissionDenied
 
 
-def task_complete(*, task: Task, by: User) -> Task:
-    _check_task_rights(task, by)
-    if task.status != TaskStatus.OPEN:
-        raise ValidationError(_("Only an open task can be completed."))
-    task.status = TaskStatus.DONE
-    task.done_at = timezone.now()
-    task.version = F("version") + 1
-    task._history_user = by
-    task.save()
-    task.refresh_from_db()
-    return task
+def _save_task(task: Task, by: User, change, expected_version: int | None) -> Task:
+    """Apply `change` to the stored task, locked, not to the caller's copy: a concurrent edit
+    is never overwritten by stale values; with `expected_version`, a stale one is refused."""
+    from kehu.customers.services import StaleEditError
+
+    with transaction.atomic():
+        current = Task.objects.select_for_update().select_related("customer").get(pk=task.pk)
+        _check_task_rights(current, by)
+        if expected_version is not None and int(expected_version) != current.version:
+            raise StaleEditError(current, since=expected_version)
+        change(current)
+        current.version = F("version") + 1
+        current._history_user = by
+        current.save()
+    current.refresh_from_db()
+    return current
 
 
-def task_reopen(*, task: Task, by: User) -> Task:
-    _check_task_rights(task, by)
-    task.status = TaskStatus.OPEN
-    task.done_at = None
-    task.version = F("version") + 1
-    task._history_user = by
-    task.save()
-    task.refresh_from_db()
-    return task
+def task_complete(*, task: Task, by: User, expected_version: int | None = None) -> Task:
+    def complete(current: Task) -> None:
+        if current.status != TaskStatus.OPEN:
+            raise ValidationError(_("Only an open task can be completed."))
+        current.status = TaskStatus.DONE
+        current.done_at = timezone.now()
+
+    return _save_task(task, by, complete, expected_version)
+
+
+def task_reopen(*, task: Task, by: User, expected_version: int | None = None) -> Task:
+    def reopen(current: Task) -> None:
+        current.status = TaskStatus.OPEN
+        current.done_at = None
+
+    return _save_task(task, by, reopen, expected_version)
 
 
 def task_reassign(
-    *, task: Task, by: User, assignee: User, due_at: dt.datetime | None = None
+    *,
+    task: Task,
+    by: User,
+    assignee: User,
+    due_at: dt.datetime | None = None,
+    expected_version: int | None = None,
 ) -> Task:
-    _check_task_rights(task, by)
-    errors: dict[str, list[str]] = {}
-    _check_next_action(
-        customer=task.customer,
-        text=task.title,
-        owner=assignee,
-        due=due_at or task.due_at,
-        errors=errors,
-        names=TASK_FIELDS,
-    )
-    if errors:
-        raise ValidationError(errors)
-    task.assignee = assignee
-    if due_at is not None:
-        task.due_at = due_at
-        task.reminded_at = None
-    task.version = F("version") + 1
-    task._history_user = by
-    task.save()
-    task.refresh_from_db()
-    return task
+    def reassign(current: Task) -> None:
+        errors: dict[str, list[str]] = {}
+        _check_next_action(
+            customer=current.customer,
+            text=current.title,
+            owner=assignee,
+            due=due_at or current.due_at,
+            errors=errors,
+            names=TASK_FIELDS,
+        )
+        if errors:
+            raise ValidationError(errors)
+        current.assignee = assignee
+        if due_at is not None:
+            current.due_at = due_at
+            current.reminded_at = None
+
+    return _save_task(task, by, reassign, expected_version)
 
 
 def notification_create(

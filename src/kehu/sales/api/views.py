@@ -40,6 +40,7 @@ def _stale(exc: StaleEditError, current: dict) -> Response:
         message=exc.message_dict["version"][0],
         current_version=current["version"],
         current=current,
+        changes=exc.changes,
     )
 
 

@@ -35,6 +35,7 @@ from kehu.core.permissions import (
 )
 from kehu.customers.models import Customer
 from kehu.customers.services import StaleEditError
+from kehu.recyclebin.services import recyclebin_delete
 from kehu.sales.models import Lead, Opportunity, PipelineStage
 
 OPPORTUNITY_FIELDS = ("name", "amount", "expected_close_date", "competitor")
@@ -132,7 +133,7 @@ def opportunity_create(
 def _lock(opportunity: Opportunity, expected_version: int | None) -> Opportunity:
     current = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
     if expected_version is None or int(expected_version) != current.version:
-        raise StaleEditError(current)
+        raise StaleEditError(current, since=expected_version)
     return current
 
 
@@ -224,6 +225,4 @@ def opportunity_delete(*, opportunity: Opportunity, by: User) -> None:
     """Delete an opportunity entered by mistake: only whoever may edit the customer."""
     if not can_edit_customer(by, opportunity.customer):
         raise PermissionDenied
-    with transaction.atomic():
-        opportunity._history_user = by
-        opportunity.delete()
+    recyclebin_delete(obj=opportunity, by=by)
