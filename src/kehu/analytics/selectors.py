@@ -1,0 +1,244 @@
+"""The sales dashboard's figures (issue 5, item 7). Every figure starts from the viewer's data
+scope (core.access through the customers and sales selectors) and is aggregated in the
+database: a handful of grouped queries, never a loop over rows. Each figure carries the URL of
+the list that shows exactly the rows it counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import Coalesce, TruncMonth
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.core.access import visible_customers
+from kehu.customers.models import Industry, Status
+from kehu.sales.selectors import contracts_expiring, opportunity_list, payments_overdue, pipeline
+
+EXPIRING_WITHIN_DAYS = 30
+WON_LOST_MONTHS = 12
+# The funnel's steps, in order; a customer counts at its own step and every step before it
+# (a customer who signed was once a prospect and interested). Lost customers stand apart.
+FUNNEL = (Status.PROSPECT, Status.INTERESTED, Status.CUSTOMER)
+ZERO = Decimal(0)
+
+
+def _url(name: str, params: list[tuple[str, Any]] | None = None) -> str:
+    url = reverse(name)
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+# --- customers -------------------------------------------------------------------------------
+def customers_by_industry(*, user: User) -> dict[str, Any]:
+    """Customers per industry category (门类); a customer filed under a sub-industry counts
+    for its category, as the customer list's industry filter does."""
+    rows = (
+        visible_customers(user)
+        .order_by()
+        .annotate(category=Coalesce("industry__parent_id", "industry_id"))
+        .values("category")
+        .annotate(count=Count("id"))
+    )
+    counts = {row["category"]: row["count"] for row in rows}
+    names = {i.pk: i.label for i in Industry.objects.filter(pk__in=[k for k in counts if k])}
+    total = sum(counts.values())
+    slices = [
+        {
+            "id": pk,
+            "label": names.get(pk, "?") if pk else _("No industry"),
+            "count": count,
+            "share": _share(count, total),
+            "url": _url("customers:list", [("industry", pk)]) if pk else None,
+        }
+        for pk, count in sorted(counts.items(), key=lambda item: (-item[1], item[0] or 0))
+    ]
+    return {"total": total, "slices": slices}
+
+
+def status_funnel(*, user: User) -> dict[str, Any]:
+    """Customers that reached each step (潜在 → 意向 → 成交) and the conversion rate from the
+    step before; lost customers apart."""
+    counts = dict(
+        visible_customers(user)
+        .order_by()
+        .values("status")
+        .annotate(count=Count("id"))
+        .values_list("status", "count")
+    )
+    steps = []
+    previous = None
+    for index, status in enumerate(FUNNEL):
+        reached = FUNNEL[index:]
+        count = sum(counts.get(s, 0) for s in reached)
+        steps.append(
+            {
+                "status": str(status),
+                "label": str(status.label),
+                "count": count,
+                "conversion": _share(count, previous) if previous is not None else None,
+                "url": _url("customers:list", [("status", s) for s in reached]),
+            }
+        )
+        previous = count
+    lost = counts.get(Status.LOST, 0)
+    return {
+        "steps": steps,
+        "lost": {
+            "count": lost,
+            "label": str(Status.LOST.label),
+            "url": _url("customers:list", [("status", Status.LOST)]),
+        },
+    }
+
+
+# --- opportunities -----------------------------------------------------------------------------
+def pipeline_by_stage(*, user: User) -> dict[str, Any]:
+    """Open opportunities per stage: count, amount and weighted value (amount × probability)."""
+    board = pipeline(opportunity_list(user=user))
+    stages = [
+        {
+            "id": column.stage.pk,
+            "label": column.stage.label,
+            "probability": column.stage.probability,
+            "count": column.count,
+            "amount": column.total,
+            "weighted": column.weighted,
+            "url": _url("sales:opportunity-list", [("stage", column.stage.pk)]),
+        }
+        for column in board.columns
+        if not column.stage.is_closed
+    ]
+    return {
+        "stages": stages,
+        "count": sum(s["count"] for s in stages),
+        "amount": sum((s["amount"] for s in stages), ZERO),
+        "weighted": sum((s["weighted"] for s in stages), ZERO),
+    }
+
+
+def _month_starts(today: dt.date, months: int) -> list[dt.date]:
+    first = today.replace(day=1)
+    starts = []
+    for _i in range(months):
+        starts.append(first)
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    return starts[::-1]
+
+
+def won_lost_opportunities(*, user: User, month: dt.date, won: bool):
+    """The opportunities behind one bar of the won/lost chart (its drill-down list)."""
+    start = timezone.make_aware(dt.datetime.combine(month, dt.time.min))
+    following = (month + dt.timedelta(days=32)).replace(day=1)
+    end = timezone.make_aware(dt.datetime.combine(following, dt.time.min))
+    closed = Q(stage__is_won=True) if won else Q(stage__is_lost=True)
+    return opportunity_list(user=user).filter(closed, closed_at__gte=start, closed_at__lt=end)
+
+
+def won_lost_by_month(
+    *, user: User, today: dt.date | None = None, months: int = WON_LOST_MONTHS
+) -> dict[str, Any]:
+    """Opportunities won and lost per calendar month (local time) over the last `months`
+    months, the current one included: count and amount."""
+    today = today or timezone.localdate()
+    starts = _month_starts(today, months)
+    since = timezone.make_aware(dt.datetime.combine(starts[0], dt.time.min))
+    rows = (
+        opportunity_list(user=user)
+        .filter(Q(stage__is_won=True) | Q(stage__is_lost=True), closed_at__gte=since)
+        .order_by()
+        .annotate(month=TruncMonth("closed_at"))
+        .values("month", "stage__is_won")
+        .annotate(count=Count("id"), amount=Sum("amount"))
+    )
+    found: dict[tuple[dt.date, bool], dict] = {}
+    for row in rows:
+        month = row["month"]
+        if isinstance(month, dt.datetime):
+            month = timezone.localtime(month).date() if timezone.is_aware(month) else month.date()
+        found[(month.replace(day=1), row["stage__is_won"])] = row
+    result = []
+    for start in starts:
+        won = found.get((start, True), {})
+        lost = found.get((start, False), {})
+        key = start.strftime("%Y-%m")
+        result.append(
+            {
+                "month": key,
+                "won": won.get("count", 0),
+                "won_amount": won.get("amount") or ZERO,
+                "lost": lost.get("count", 0),
+                "lost_amount": lost.get("amount") or ZERO,
+                "won_url": _url("analytics:won-lost", [("month", key), ("result", "won")]),
+                "lost_url": _url("analytics:won-lost", [("month", key), ("result", "lost")]),
+            }
+        )
+    return {"months": result}
+
+
+# --- contracts and payments ----------------------------------------------------------------------
+def _by_currency(rows) -> list[dict[str, Any]]:
+    return [
+        {"currency": row["currency"], "amount": row["amount"] or ZERO}
+        for row in sorted(rows, key=lambda r: r["currency"])
+    ]
+
+
+def contracts_expiring_figure(
+    *, user: User, today: dt.date | None = None, within_days: int = EXPIRING_WITHIN_DAYS
+) -> dict[str, Any]:
+    rows = list(
+        contracts_expiring(user=user, within_days=within_days, today=today)
+        .order_by()
+        .values("currency")
+        .annotate(count=Count("id"), amount=Sum("amount"))
+    )
+    return {
+        "within_days": within_days,
+        "count": sum(r["count"] for r in rows),
+        "amounts": _by_currency(rows),
+        "url": _url("sales:contract-list", [("expiring_within", within_days)]),
+    }
+
+
+def payments_overdue_figure(*, user: User, today: dt.date | None = None) -> dict[str, Any]:
+    """Overdue instalments and what is still outstanding on them (planned − received)."""
+    outstanding = ExpressionWrapper(
+        F("planned_amount") - F("received_amount"),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+    rows = list(
+        payments_overdue(user=user, today=today)
+        .order_by()
+        .annotate(currency=F("contract__currency"))
+        .values("currency")
+        .annotate(count=Count("id"), amount=Sum(outstanding))
+    )
+    return {
+        "count": sum(r["count"] for r in rows),
+        "amounts": _by_currency(rows),
+        "url": _url("sales:contract-list", [("overdue", "on")]),
+    }
+
+
+def dashboard_figures(*, user: User, today: dt.date | None = None) -> dict[str, Any]:
+    """Every figure of the dashboard for `user`'s data scope (one call: what the page, the
+    API and the benchmark read)."""
+    today = today or timezone.localdate()
+    return {
+        "industry": customers_by_industry(user=user),
+        "funnel": status_funnel(user=user),
+        "pipeline": pipeline_by_stage(user=user),
+        "won_lost": won_lost_by_month(user=user, today=today),
+        "contracts_expiring": contracts_expiring_figure(user=user, today=today),
+        "payments_overdue": payments_overdue_figure(user=user, today=today),
+    }
