@@ -32,7 +32,10 @@ def _clean(segment: Segment) -> None:
     try:
         segment.definition = check_definition(segment.definition)
     except ValidationError as exc:
-        errors.update(exc.message_dict)
+        if hasattr(exc, "error_dict"):
+            errors.update(exc.message_dict)
+        else:  # a definition that is not an object at all comes as a plain message
+            errors["definition"] = exc.messages
     try:
         segment.full_clean(exclude=["owner", "definition", "version"])
     except ValidationError as exc:

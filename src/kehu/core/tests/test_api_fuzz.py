@@ -35,12 +35,7 @@ CHECKS = [
 SKIPPED = {("POST", "/api/v1/auth/token/"), ("DELETE", "/api/v1/auth/token/")}
 # Found by this test in work still in progress elsewhere; each entry names its owner and goes
 # when they fix it (the test then covers the operation again).
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("POST", "/api/v1/segments/"): (
-        "segments: a non-object `definition` gets a 500 (segments/services.py _clean reads "
-        "message_dict of a list ValidationError)"
-    ),
-}
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 @pytest.fixture

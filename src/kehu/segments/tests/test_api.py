@@ -168,3 +168,15 @@ def test_assign_needs_the_right_and_stays_in_scope(org, customers):
 
 def test_api_needs_authentication(db):
     assert APIClient().get("/api/v1/segments/").status_code in (401, 403)
+
+
+def test_a_definition_that_is_not_an_object_is_a_field_error_not_a_server_error(org):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(org.owner)
+    response = client.post(
+        "/api/v1/segments/", {"name": "x", "definition": [1, 2]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "definition" in response.json()
