@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from kehu.accounts.api import UserRefSerializer
 from kehu.accounts.models import Department, User
 from kehu.core.access import access_pool, access_pool_entry
-from kehu.core.api import parse_input
+from kehu.core.api import conflict_response, parse_input
 from kehu.core.api_schema import (
     BAD_REQUEST,
     CONFLICT,
@@ -221,10 +221,13 @@ class PoolEventFilter(filters.FilterSet):
     action = filters.ChoiceFilter(choices=PoolEventAction.choices)
 
 
-def _stale(exc: StaleEditError) -> Response:
-    return Response(
-        {"detail": exc.message_dict["version"][0], "code": "stale"},
-        status=status.HTTP_409_CONFLICT,
+def _stale(exc: StaleEditError, current: dict) -> Response:
+    """409: nothing saved; the record as it is now and what was changed since `version`."""
+    return conflict_response(
+        message=exc.message_dict["version"][0],
+        current_version=current["version"],
+        current=current,
+        changes=exc.changes,
     )
 
 
@@ -276,7 +279,7 @@ class PoolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 pool=pool, by=request.user, data=data, expected_version=version, **relations
             )
         except StaleEditError as exc:
-            return _stale(exc)
+            return _stale(exc, PoolSerializer(exc.current).data)
         return Response(PoolSerializer(pool).data)
 
     @extend_schema(
@@ -419,7 +422,7 @@ class AssignmentRuleViewSet(
                 by=request.user, data=data, rule=rule, expected_version=version, **relations
             )
         except StaleEditError as exc:
-            return None, _stale(exc)
+            return None, _stale(exc, AssignmentRuleSerializer(exc.current).data)
         return saved, None
 
     @extend_schema(

@@ -18,6 +18,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from kehu.core.models import VersionedModel
 from kehu.customers.models import Industry, Region, Status
@@ -77,6 +78,8 @@ class Pool(VersionedModel):
     )
     is_active = models.BooleanField(_("active"), default=True)
 
+    # Settings changes, so a refused stale edit can say what was changed since (core.conflicts).
+    history = HistoricalRecords(excluded_fields=["version"], user_related_name="+")
     objects = PoolQuerySet.as_manager()
 
     class Meta:
@@ -348,6 +351,8 @@ class AssignmentRule(VersionedModel):
         related_name="+",
         editable=False,
     )
+
+    history = HistoricalRecords(excluded_fields=["version", "last_assigned"], user_related_name="+")
 
     class Meta:
         verbose_name = _("assignment rule")

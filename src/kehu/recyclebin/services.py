@@ -86,6 +86,15 @@ def _scope(obj: models.Model) -> tuple[int | None, int | None, int | None]:
     if obj._meta.label_lower == CUSTOMER_LABEL:
         return obj.owner_id, obj.department_id, obj.pk
     customer_id = getattr(obj, "customer_id", None)
+    if customer_id is None and getattr(obj, "contract_id", None) is not None:
+        # A contract's payments and attachments are seen by whoever sees its customer.
+        from kehu.sales.models import Contract
+
+        customer_id = (
+            Contract._base_manager.filter(pk=obj.contract_id)
+            .values_list("customer_id", flat=True)
+            .first()
+        )
     if customer_id is not None:
         from kehu.customers.models import Customer
 

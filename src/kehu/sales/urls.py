@@ -29,6 +29,7 @@ urlpatterns = [
     path("contracts/<int:pk>/edit/", views.contract_edit, name="contract-edit"),
     path("contracts/<int:pk>/renew/", views.contract_renew, name="contract-renew"),
     path("contracts/<int:pk>/terminate/", views.contract_terminate, name="contract-terminate"),
+    path("contracts/<int:pk>/delete/", views.contract_delete, name="contract-delete"),
     path("contracts/<int:pk>/payments/", views.payment_add, name="payment-add"),
     path("payments/<int:pk>/record/", views.payment_record, name="payment-record"),
     path("payments/<int:pk>/delete/", views.payment_delete, name="payment-delete"),
@@ -50,5 +51,6 @@ urlpatterns = [
     path("orders/new/", views.order_create, name="order-create"),
     path("orders/<int:pk>/", views.order_detail, name="order-detail"),
     path("orders/<int:pk>/edit/", views.order_edit, name="order-edit"),
+    path("orders/<int:pk>/delete/", views.order_delete, name="order-delete"),
     path("web-to-lead/<str:token>/", views.web_to_lead, name="web-to-lead"),
 ]

@@ -211,13 +211,14 @@ def assignment_rule_save(
         else:
             current = AssignmentRule.objects.select_for_update().get(pk=rule.pk)
             if expected_version is None or int(expected_version) != current.version:
-                raise StaleEditError(current)
+                raise StaleEditError(current, since=expected_version)
         for field in RULE_FIELDS:
             if field in data:
                 setattr(current, field, data[field])
         _clean_rule(current)
         if rule is not None:
             current.version = F("version") + 1
+        current._history_user = by
         current.save()
         if members is not None:
             current.members.set(members)

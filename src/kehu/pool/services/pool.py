@@ -120,6 +120,7 @@ def pool_create(
         keeper.set_unusable_password()
         keeper.save()
         pool.keeper = keeper
+        pool._history_user = by
         pool.save()
         _set_relations(
             pool, departments=departments, members=members, administrators=administrators
@@ -144,7 +145,7 @@ def pool_update(
     with transaction.atomic():
         current = Pool.objects.select_for_update().get(pk=pool.pk)
         if expected_version is None or int(expected_version) != current.version:
-            raise StaleEditError(current)
+            raise StaleEditError(current, since=expected_version)
         for field in POOL_FIELDS:
             if field in data:
                 setattr(current, field, data[field])
@@ -154,6 +155,7 @@ def pool_update(
         except ValidationError as exc:
             raise ValidationError(exc.message_dict) from exc
         current.version = F("version") + 1
+        current._history_user = by
         current.save()
         if administrators is not None and not can_manage_pool(by):
             # A pool administrator may not remove themselves by accident and lock the pool.

@@ -163,6 +163,18 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self.update(request, pk, partial=True)
 
     @extend_schema(
+        summary="Delete a contract (to the recycle bin, with its payments and attachments)",
+        description="Only whoever may edit the customer. A contract that was renewed is "
+        "refused (400) while its renewal exists.",
+        parameters=[ID],
+        responses={204: None, **WRITE_ERRORS},
+    )
+    def destroy(self, request, pk=None):
+        contract = access_contract(request.user, pk, write=True)
+        contract_services.contract_delete(contract=contract, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
         summary="Renew a contract (续签)",
         description="Creates a new contract linked to this one (`renewal_of`) and marks this "
         "one renewed. Answers the new contract.",
@@ -276,7 +288,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return self.update(request, pk, partial=True)
 
     @extend_schema(
-        summary="Remove an instalment with nothing received",
+        summary="Remove an instalment with nothing received (to the recycle bin)",
         parameters=[ID],
         responses={204: None, **WRITE_ERRORS},
     )
@@ -370,3 +382,14 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)
+
+    @extend_schema(
+        summary="Delete an order (to the recycle bin, with its lines)",
+        description="Only whoever may edit the customer.",
+        parameters=[ID],
+        responses={204: None, **WRITE_ERRORS},
+    )
+    def destroy(self, request, pk=None):
+        order = access_order(request.user, pk, write=True)
+        order_services.order_delete(order=order, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

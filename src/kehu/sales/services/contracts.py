@@ -10,6 +10,8 @@ Rules, applied to the form, the API, the importer and the scheduler alike:
 4. Renewing creates a new contract linked to the old one (``renewal_of``) and marks the old
    one renewed, in one transaction.
 5. Every edit names the version it was based on; a stale one is refused (StaleEditError).
+6. Deleting a contract, an instalment or an attachment moves it (with what its delete takes
+   along) to the recycle bin, from which it can be restored.
 
 A refusal raises ValidationError (naming the field) or PermissionDenied; nothing is written.
 """
@@ -34,9 +36,10 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.codes import next_serial
-from kehu.core.permissions import can_change_contract, can_create_contract
+from kehu.core.permissions import can_change_contract, can_create_contract, can_edit_customer
 from kehu.customers.models import Customer
 from kehu.customers.services import StaleEditError
+from kehu.recyclebin.services import recyclebin_delete
 from kehu.sales.models import (
     RUNNING_CONTRACT_STATUSES,
     Contract,
@@ -323,6 +326,15 @@ def contract_terminate(
     return current
 
 
+def contract_delete(*, contract: Contract, by: User) -> None:
+    """Move a contract entered by mistake to the recycle bin, with its payment plan and
+    attachments (orders linked to it lose the link until it is restored): only whoever may
+    edit the customer. A contract that was renewed stays while its renewal exists."""
+    if not can_edit_customer(by, contract.customer):
+        raise PermissionDenied
+    recyclebin_delete(obj=contract, by=by)
+
+
 # --- attachments ---------------------------------------------------------------------------
 def contract_attachment_add(
     *, contract: Contract, by: User, upload: UploadedFile
@@ -363,11 +375,11 @@ def contract_attachment_add(
 
 
 def contract_attachment_delete(*, attachment: ContractAttachment, by: User) -> None:
+    """Move an attachment to the recycle bin. Its file stays in storage so that restoring
+    brings it back."""
     if not can_change_contract(by, attachment.contract):
         raise PermissionDenied
-    with transaction.atomic():
-        attachment.delete()
-        transaction.on_commit(lambda: attachment.file.delete(save=False))
+    recyclebin_delete(obj=attachment, by=by)
 
 
 # --- payments ------------------------------------------------------------------------------
@@ -518,9 +530,7 @@ def payment_delete(*, payment: Payment, by: User) -> None:
         raise ValidationError(
             {"received_amount": _("Money was received for this instalment; it cannot be deleted.")}
         )
-    with transaction.atomic():
-        payment._history_user = by
-        payment.delete()
+    recyclebin_delete(obj=payment, by=by)
 
 
 # --- the daily checks (sales.tasks) --------------------------------------------------------

@@ -3,7 +3,8 @@
 An order has at least one line; each line's amount is quantity × unit price, and the order
 amount is the sum of its lines (computed here, never typed). An order linked to a contract is
 of the same customer and in the contract's currency. Edits name the version they were based
-on (a stale one is refused); a refusal writes nothing.
+on (a stale one is refused); a refusal writes nothing. A deleted order goes to the recycle
+bin with its lines.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.codes import next_serial
-from kehu.core.permissions import can_change_order, can_create_order
+from kehu.core.permissions import can_change_order, can_create_order, can_edit_customer
 from kehu.customers.models import Customer
 from kehu.customers.services import StaleEditError
+from kehu.recyclebin.services import recyclebin_delete
 from kehu.sales.models import Contract, Order, OrderLine
 from kehu.sales.services.leads import CONTROL_CHARACTERS
 from kehu.sales.services.opportunities import _check_owner
@@ -197,3 +199,11 @@ def order_update(
         current.save()
     current.refresh_from_db()
     return current
+
+
+def order_delete(*, order: Order, by: User) -> None:
+    """Move an order entered by mistake (with its lines) to the recycle bin: only whoever may
+    edit the customer."""
+    if not can_edit_customer(by, order.customer):
+        raise PermissionDenied
+    recyclebin_delete(obj=order, by=by)

@@ -6,6 +6,7 @@ from kehu.sales.views.contracts import (
     attachment_download,
     attachment_upload,
     contract_create,
+    contract_delete,
     contract_detail,
     contract_edit,
     contract_list,
@@ -34,7 +35,13 @@ from kehu.sales.views.opportunities import (
     opportunity_list,
     opportunity_move,
 )
-from kehu.sales.views.orders import order_create, order_detail, order_edit, order_list
+from kehu.sales.views.orders import (
+    order_create,
+    order_delete,
+    order_detail,
+    order_edit,
+    order_list,
+)
 from kehu.sales.views.public import web_to_lead
 
 __all__ = [
@@ -42,6 +49,7 @@ __all__ = [
     "attachment_download",
     "attachment_upload",
     "contract_create",
+    "contract_delete",
     "contract_detail",
     "contract_edit",
     "contract_list",
@@ -49,6 +57,7 @@ __all__ = [
     "contract_terminate",
     "customer_contracts",
     "order_create",
+    "order_delete",
     "order_detail",
     "order_edit",
     "order_list",

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kehu.core.access import access_contract, access_customer, access_payment, visible_customers
 from kehu.core.htmx import vary_on_htmx
-from kehu.core.permissions import can_change_contract, can_create_contract
+from kehu.core.permissions import can_change_contract, can_create_contract, can_edit_customer
 from kehu.customers.forms import save_through
 from kehu.sales import selectors
 from kehu.sales.contract_forms import (
@@ -155,6 +155,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "attachments": list(contract.attachments.select_related("uploaded_by")),
         "renewals": list(contract.renewals.order_by("id")),
         "can_change": can_change,
+        "can_delete": can_edit_customer(request.user, contract.customer),
         "is_closed": contract.status in services.CLOSED_STATUSES,
         "plan_form": PaymentPlanForm(),
         "attachment_form": AttachmentForm(),
@@ -227,6 +228,23 @@ def contract_renew(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _refusal(request: HttpRequest, exc: ValidationError) -> None:
     messages.error(request, " ".join(exc.messages))
+
+
+@login_required
+@require_POST
+def contract_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move the contract, its payment plan and attachments to the recycle bin."""
+    contract = access_contract(request.user, pk, write=True)
+    try:
+        services.contract_delete(contract=contract, by=request.user)
+    except ValidationError as exc:
+        _refusal(request, exc)
+        return redirect("sales:contract-detail", contract.pk)
+    messages.success(
+        request,
+        _("Contract %(number)s was moved to the recycle bin.") % {"number": contract.number},
+    )
+    return redirect("sales:contract-list")
 
 
 @login_required
@@ -355,8 +373,12 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Ht
 @require_POST
 def attachment_delete(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
     attachment = _attachment(request, pk, attachment_pk, write=True)
-    services.contract_attachment_delete(attachment=attachment, by=request.user)
-    messages.success(request, _("%(name)s was removed.") % {"name": attachment.original_name})
+    try:
+        services.contract_attachment_delete(attachment=attachment, by=request.user)
+    except ValidationError as exc:
+        _refusal(request, exc)
+    else:
+        messages.success(request, _("%(name)s was removed.") % {"name": attachment.original_name})
     return redirect("sales:contract-detail", pk)
 
 

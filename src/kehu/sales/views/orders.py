@@ -13,10 +13,10 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kehu.core.access import access_customer, access_order
-from kehu.core.permissions import can_change_order
+from kehu.core.permissions import can_change_order, can_edit_customer
 from kehu.customers.services import StaleEditError
 from kehu.sales import selectors
 from kehu.sales.contract_forms import OrderFilterForm, OrderForm, OrderLineFormSet
@@ -68,6 +68,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "order": order,
         "lines": list(order.lines.all()),
         "can_change": can_change_order(request.user, order),
+        "can_delete": can_edit_customer(request.user, order.customer),
     }
     return render(request, "sales/order_detail.html", context)
 
@@ -167,3 +168,19 @@ def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("sales:order-detail", order.pk)
     context = {"form": form, "formset": formset, "order": order, "stale": stale}
     return render(request, "sales/order_form.html", context)
+
+
+@login_required
+@require_POST
+def order_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move the order and its lines to the recycle bin."""
+    order = access_order(request.user, pk, write=True)
+    try:
+        services.order_delete(order=order, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("sales:order-detail", order.pk)
+    messages.success(
+        request, _("Order %(number)s was moved to the recycle bin.") % {"number": order.number}
+    )
+    return redirect("sales:order-list")
