@@ -1,0 +1,348 @@
+"""Lists that stay fast at a million rows: bounded counts and keyset pages past a depth.
+
+- **Counts** are exact up to ``KEHU_EXACT_COUNT_LIMIT`` rows (counting stops there, so a count
+  never reads more than that many rows); above it the database planner's estimate is shown,
+  labelled "about" (SQLite has none: "more than N").
+- **Pages** are numbered up to ``KEHU_MAX_PAGE_OFFSET`` rows deep (an OFFSET the database
+  skips cheaply). Past that, "Next" carries a signed cursor, the sort value and id of the
+  last row shown, and the next page starts right after it through the sort's index (keyset
+  pagination), at the same cost on page 10 and page 40,000. A page number past the limit is
+  refused with a message that says so, never run as a deep OFFSET.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import connections
+from django.db.models import F, OrderBy, Q, QuerySet
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+CURSOR_SALT = "kehu.pagination.cursor"
+
+
+def exact_count_limit() -> int:
+    return settings.KEHU_EXACT_COUNT_LIMIT
+
+
+def max_page_offset() -> int:
+    return settings.KEHU_MAX_PAGE_OFFSET
+
+
+class PageError(ValueError):
+    """A page request that is refused; `field` is the parameter to name in the error."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class BoundedCount:
+    value: int
+    exact: bool
+    # Not exact and no estimate either (SQLite): "more than `value`".
+    at_least: bool = False
+
+
+def planner_estimate(queryset: QuerySet) -> int | None:
+    """PostgreSQL's own estimate of the rows `queryset` returns (EXPLAIN, nothing is read)."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def bounded_count(queryset: QuerySet, *, limit: int | None = None) -> BoundedCount:
+    limit = exact_count_limit() if limit is None else limit
+    counted = queryset.order_by()[: limit + 1].count()
+    if counted <= limit:
+        return BoundedCount(counted, True)
+    estimate = planner_estimate(queryset)
+    if estimate is None:
+        return BoundedCount(limit, False, at_least=True)
+    return BoundedCount(max(estimate, counted), False)
+
+
+# --- keyset -------------------------------------------------------------------------------
+def sort_of(queryset: QuerySet) -> tuple[str, bool]:
+    """(field name, descending) of the queryset's first ordering; the tie-break is always
+    ``-id`` (customers.filters.CustomerFilter.filter_sort, Customer.Meta.ordering)."""
+    ordering = queryset.query.order_by or queryset.model._meta.ordering
+    first = ordering[0]
+    if isinstance(first, OrderBy):
+        return first.expression.name, first.descending
+    first = str(first)
+    return first.lstrip("-"), first.startswith("-")
+
+
+def _nullable(queryset: QuerySet, name: str) -> bool:
+    return queryset.model._meta.get_field(name).null
+
+
+def ordered(queryset: QuerySet, name: str, descending: bool) -> QuerySet:
+    """Sorted by `name`, then newest id first. Empty values sort as PostgreSQL's default puts
+    them (last going up, first going down) on every database, so the sort's index serves it."""
+    if not _nullable(queryset, name):
+        return queryset.order_by(f"-{name}" if descending else name, "-id")
+    expression = F(name).desc(nulls_first=True) if descending else F(name).asc(nulls_last=True)
+    return queryset.order_by(expression, "-id")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def encode_cursor(*, name: str, value: Any, pk: int) -> str:
+    return signing.dumps([name, _plain(value), pk], salt=CURSOR_SALT, compress=True)
+
+
+def decode_cursor(token: str, queryset: QuerySet, name: str) -> tuple[Any, int]:
+    try:
+        cursor_name, raw, pk = signing.loads(token, salt=CURSOR_SALT)
+        if cursor_name != name:
+            raise ValueError(name)
+        value = None if raw is None else queryset.model._meta.get_field(name).to_python(raw)
+        return value, int(pk)
+    except Exception as exc:  # a bad, old or forged cursor: one answer for all
+        raise PageError(
+            "cursor",
+            _("This link to a further page is no longer valid; start again from page 1."),
+        ) from exc
+
+
+def after_q(name: str, descending: bool, value: Any, pk: int, *, nullable: bool = True) -> Q:
+    """Rows after (value, pk) in the order of `ordered`."""
+    is_null = Q(**{f"{name}__isnull": True})
+    # The leading range (<= or >=) is what lets the database start on the sort's index at the
+    # cursor; the OR alone would be tested row by row.
+    if descending:  # empty values first, then values going down
+        if value is None:
+            return (is_null & Q(id__lt=pk)) | ~is_null
+        return Q(**{f"{name}__lte": value}) & (
+            Q(**{f"{name}__lt": value}) | Q(**{name: value, "id__lt": pk})
+        )
+    if value is None:  # going up, empty values last
+        return is_null & Q(id__lt=pk)
+    after = Q(**{f"{name}__gte": value}) & (
+        Q(**{f"{name}__gt": value}) | Q(**{name: value, "id__lt": pk})
+    )
+    return after | is_null if nullable else after
+
+
+@dataclass
+class Page:
+    object_list: list
+    count: BoundedCount
+    per_page: int
+    number: int | None  # None on a keyset page
+    next_page: int | None = None
+    next_cursor: str | None = None
+    has_previous: bool = False
+    previous_page: int | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_page is not None or self.next_cursor is not None
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count.value // self.per_page))
+
+    @property
+    def last_page(self) -> int | None:
+        """The last page's number when it is numbered (exact count, within the offset limit)."""
+        if not self.count.exact or (self.num_pages - 1) * self.per_page >= max_page_offset():
+            return None
+        return self.num_pages
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+
+def paginate(
+    queryset: QuerySet,
+    *,
+    per_page: int,
+    page: str | int | None = None,
+    cursor: str | None = None,
+    count: bool = True,
+) -> Page:
+    """One page of `queryset` (already filtered and sorted): numbered, or after `cursor`."""
+    name, descending = sort_of(queryset)
+    queryset = ordered(queryset, name, descending)
+    total = bounded_count(queryset) if count else BoundedCount(0, False)
+    if cursor:
+        value, pk = decode_cursor(cursor, queryset, name)
+        nullable = _nullable(queryset, name)
+        after = after_q(name, descending, value, pk, nullable=nullable)
+        rows = list(queryset.filter(after)[: per_page + 1])
+        number = None
+        offset_next = False
+    else:
+        try:
+            number = int(page or 1)
+        except (TypeError, ValueError) as exc:
+            raise PageError("page", _("The page number must be a whole number.")) from exc
+        if number < 1:
+            raise PageError("page", _("The page number must be 1 or more."))
+        offset = (number - 1) * per_page
+        if offset >= max_page_offset():
+            raise PageError(
+                "page",
+                _(
+                    "Pages are numbered up to row %(limit)d. Narrow the list with filters, "
+                    "or go further with the Next link."
+                )
+                % {"limit": max_page_offset()},
+            )
+        rows = list(queryset[offset : offset + per_page + 1])
+        offset_next = offset + per_page < max_page_offset()
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    result = Page(
+        object_list=rows,
+        count=total,
+        per_page=per_page,
+        number=number,
+        has_previous=number is None or number > 1,
+        previous_page=(number - 1) if number and number > 1 else None,
+    )
+    if more and offset_next:
+        result.next_page = number + 1
+    elif more:
+        last = rows[-1]
+        result.next_cursor = encode_cursor(name=name, value=getattr(last, name), pk=last.pk)
+    return result
+
+
+# --- API ----------------------------------------------------------------------------------
+class KeysetPagination(BasePagination):
+    """The API side of `paginate`: ``?page=N`` up to the numbered depth, then the ``next``
+    link carries ``cursor``; ``count`` is exact unless ``count_exact`` is false. A page size
+    above the maximum is capped (as on every other endpoint); a bad page or cursor is a 400
+    naming the parameter."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def get_page_size(self, request) -> int:
+        default = api_settings.PAGE_SIZE or 50
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw in (None, ""):
+            return default
+        try:
+            size = int(raw)
+        except ValueError as exc:
+            raise ValidationError(
+                {self.page_size_query_param: [_("The page size must be a whole number.")]}
+            ) from exc
+        if size < 1:
+            raise ValidationError(
+                {self.page_size_query_param: [_("The page size must be 1 or more.")]}
+            )
+        return min(size, self.max_page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        try:
+            self.page = paginate(
+                queryset,
+                per_page=self.get_page_size(request),
+                page=request.query_params.get("page"),
+                cursor=request.query_params.get("cursor"),
+            )
+        except PageError as exc:
+            raise ValidationError({exc.field: [exc.message]}) from exc
+        return self.page.object_list
+
+    def _link(self, **params) -> str:
+        url = self.request.build_absolute_uri()
+        for name, value in params.items():
+            url = (
+                remove_query_param(url, name)
+                if value is None
+                else replace_query_param(url, name, value)
+            )
+        return url
+
+    def get_next_link(self) -> str | None:
+        if self.page.next_page:
+            return self._link(page=self.page.next_page, cursor=None)
+        if self.page.next_cursor:
+            return self._link(cursor=self.page.next_cursor, page=None)
+        return None
+
+    def get_previous_link(self) -> str | None:
+        if self.page.previous_page:
+            return self._link(page=self.page.previous_page, cursor=None)
+        return None
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.page.count.value,
+                "count_exact": self.page.count.exact,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_schema_operation_parameters(self, view):
+        def parameter(name: str, kind: str, description: str) -> dict:
+            return {
+                "name": name,
+                "required": False,
+                "in": "query",
+                "description": description,
+                "schema": {"type": kind},
+            }
+
+        return [
+            parameter("page", "integer", "Page number, numbered down to row KEHU_MAX_PAGE_OFFSET."),
+            parameter("page_size", "integer", f"Rows per page, at most {self.max_page_size}."),
+            parameter("cursor", "string", "From a `next` link: the page after its last row."),
+        ]
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["count", "count_exact", "results"],
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "description": "Exact up to KEHU_EXACT_COUNT_LIMIT rows, else estimated.",
+                },
+                "count_exact": {"type": "boolean"},
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
