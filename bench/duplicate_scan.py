@@ -49,6 +49,8 @@ def _init_worker(url: str) -> None:
 
 
 def _rows(records, first_id: int, keys: list[str], owners, regions, now: str):
+    from kehu.core.crypto import blind_index, encrypt_text
+
     customers, contacts = [], []
     for offset, (record, key) in enumerate(zip(records, keys, strict=True)):
         pk = first_id + offset
@@ -87,6 +89,7 @@ def _rows(records, first_id: int, keys: list[str], owners, regions, now: str):
         )
         for contact in record.contacts:
             mobile = contact.mobile
+            # Stored as the app stores it: encrypted, with its blind indexes.
             contacts.append(
                 (
                     pk,
@@ -96,8 +99,9 @@ def _rows(records, first_id: int, keys: list[str], owners, regions, now: str):
                     pk,
                     contact.name,
                     "",
-                    mobile,
-                    mobile[-4:],
+                    encrypt_text(mobile, context="customers.contact.mobile") if mobile else "",
+                    blind_index(mobile, purpose="mobile"),
+                    blind_index(mobile[-4:], purpose="mobile_last4"),
                     "",
                     "",
                     contact.is_decision_maker,
@@ -118,7 +122,8 @@ def _insert(customers: list[tuple], contacts: list[tuple], next_contact: int) ->
         "owner_id, department_id, created_by_id, custom_fields, last_interaction_at"
     )
     contact_columns = (
-        "id, created_at, updated_at, version, customer_id, name, title, mobile, mobile_last4, "
+        "id, created_at, updated_at, version, customer_id, name, title, mobile, mobile_hash, "
+        "mobile_last4_hash, "
         "email, phone, is_decision_maker, remarks"
     )
     with connection.cursor() as cursor:

@@ -192,7 +192,6 @@ def build_resource(headers: dict[str, str], *, bulk: bool, user):
         def validate_instance(self, instance, import_validation_errors=None, **kwargs):
             errors = dict(import_validation_errors or {})
             contact = instance._decision_maker
-            contact.mobile_last4 = contact.mobile[-4:]
             try:
                 contact.full_clean(exclude=["customer"])
             except ValidationError as exc:

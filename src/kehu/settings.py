@@ -74,6 +74,12 @@ INSTALLED_APPS = [
     "kehu.tags",
     "kehu.dataquality",
     "kehu.sales",
+    "kehu.recyclebin",
+    "kehu.audit",
+    "kehu.privacy",
+    "kehu.pool",
+    "kehu.segments",
+    "kehu.analytics",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +96,7 @@ MIDDLEWARE = [
     "kehu.accounts.security.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kehu.core.middleware.ContentSecurityPolicyMiddleware",
+    "kehu.core.crypto.middleware.DecryptionErrorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -225,10 +232,19 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
+# --- Encryption at rest (kehu.core.crypto) ---------------------------------------------------
+# Production: KEHU_ENCRYPTION_KEYS="kid1:base64key,kid0:base64key" (the first encrypts) and
+# KEHU_BLIND_INDEX_SECRET. Else the key file, made on a new install's first migrate.
+KEHU_ENCRYPTION_KEYS = env("KEHU_ENCRYPTION_KEYS")
+KEHU_BLIND_INDEX_SECRET = env("KEHU_BLIND_INDEX_SECRET")
+KEHU_KEY_FILE = Path(env("KEHU_KEY_FILE", str(DATA_DIR / "encryption.keys")))
+
 # --- Backups (kehu backup / kehu restore, core.backup) -------------------------------------
 KEHU_BACKUP_DIR = Path(env("KEHU_BACKUP_DIR", str(DATA_DIR / "backups")))
 KEHU_BACKUP_KEEP = int(env("KEHU_BACKUP_KEEP", "14"))
 KEHU_BACKUP_SCHEDULED = env_bool("KEHU_BACKUP_SCHEDULED", True)
+# Deleted records stay restorable in the recycle bin this many days, then are purged.
+KEHU_RECYCLE_BIN_DAYS = int(env("KEHU_RECYCLE_BIN_DAYS", "60"))
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -264,6 +280,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kehu.core.api_schema.document_common_answers",
+    ],
 }
 
 # --- Celery: embedded file-system broker by default, Redis/RabbitMQ by KEHU_BROKER_URL ------
@@ -305,6 +325,27 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kehu.dataquality.duplicates.tasks.scan_duplicates",
         "schedule": crontab(hour=3, minute=45),  # after the 03:15 backup
     },
+    "purge-old-history": {
+        "task": "kehu.audit.tasks.purge_old_history",
+        "schedule": crontab(hour=4, minute=15),
+    },
+    "anonymise-lost-customers": {
+        "task": "kehu.privacy.tasks.anonymise_lost_customers",
+        "schedule": crontab(hour=4, minute=30),
+    },
+    "check-contracts": {
+        "task": "kehu.sales.tasks.check_contracts",
+        "schedule": crontab(hour=8, minute=30),
+    },
+}
+# Public pool: notices before, then returns, of customers nobody followed up (kehu.pool).
+CELERY_BEAT_SCHEDULE["recycle-pool"] = {
+    "task": "kehu.pool.tasks.recycle_pool",
+    "schedule": crontab(hour=1, minute=30),
+}
+CELERY_BEAT_SCHEDULE["purge-recycle-bin"] = {
+    "task": "kehu.recyclebin.tasks.purge_recycle_bin",
+    "schedule": crontab(hour=4, minute=15),
 }
 if KEHU_BACKUP_SCHEDULED:
     CELERY_BEAT_SCHEDULE["backup-database"] = {
@@ -327,10 +368,20 @@ EMAIL_BACKEND = env(
 EMAIL_FILE_PATH = str(DATA_DIR / "mail")
 DEFAULT_FROM_EMAIL = env("KEHU_FROM_EMAIL", "kehu@localhost")
 
+# KEHU_LOG_FORMAT=json: one JSON object per line (core.logformat), for log collectors.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "kehu.core.logformat.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if env("KEHU_LOG_FORMAT") == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("KEHU_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -338,6 +389,10 @@ LOGGING = {
 # --- Kehu domain settings -----------------------------------------------------------------
 KEHU_BASE_URL = env("KEHU_BASE_URL", "http://127.0.0.1:8000")
 KEHU_LIST_PAGE_SIZE = int(env("KEHU_LIST_PAGE_SIZE", "25"))
+# Large lists (core.pagination): counts exact up to this many rows, estimated above; pages
+# numbered up to this many rows deep, further pages reached by a keyset "Next" link.
+KEHU_EXACT_COUNT_LIMIT = int(env("KEHU_EXACT_COUNT_LIMIT", "10000"))
+KEHU_MAX_PAGE_OFFSET = int(env("KEHU_MAX_PAGE_OFFSET", "10000"))
 # Duplicate matcher scores are in [0, 1]; see kehu.dataquality.matching for the weights.
 # The entry warning is deliberately lower than the scan: a warning costs the user one click.
 KEHU_DUPLICATE_WARN_THRESHOLD = float(env("KEHU_DUPLICATE_WARN_THRESHOLD", "0.3"))
@@ -352,4 +407,20 @@ KEHU_WEB_TO_LEAD_MIN_SECONDS = int(env("KEHU_WEB_TO_LEAD_MIN_SECONDS", "3"))
 KEHU_WEB_TO_LEAD_MAX_AGE = int(env("KEHU_WEB_TO_LEAD_MAX_AGE", "86400"))
 KEHU_WEB_TO_LEAD_RATE_LIMIT = int(env("KEHU_WEB_TO_LEAD_RATE_LIMIT", "5"))
 KEHU_WEB_TO_LEAD_RATE_WINDOW = int(env("KEHU_WEB_TO_LEAD_RATE_WINDOW", "600"))
+# Contract owners are reminded this many days before a contract ends (once per end date).
+KEHU_CONTRACT_EXPIRY_NOTICE_DAYS = int(env("KEHU_CONTRACT_EXPIRY_NOTICE_DAYS", "30"))
+KEHU_CONTRACT_ATTACHMENT_MAX_BYTES = int(
+    env("KEHU_CONTRACT_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024))
+)
+# 保有量: the most customers one user may own and still claim from a public pool (0: no cap).
+KEHU_POOL_HOLDING_CAP = int(env("KEHU_POOL_HOLDING_CAP", "200"))
 KEHU_COMPANY_NAME = env("KEHU_COMPANY_NAME", _("Kehu CRM"))
+# Audit history is kept forever unless a number of days is set (spec §10: full change history).
+KEHU_HISTORY_RETENTION_DAYS = (
+    int(env("KEHU_HISTORY_RETENTION_DAYS")) if env("KEHU_HISTORY_RETENTION_DAYS") else None
+)
+# PIPL retention: contacts of customers lost longer than this many years are anonymised
+# (empty: never).
+KEHU_RETENTION_LOST_YEARS = (
+    int(env("KEHU_RETENTION_LOST_YEARS")) if env("KEHU_RETENTION_LOST_YEARS") else None
+)

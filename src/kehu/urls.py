@@ -21,6 +21,12 @@ urlpatterns = [
     path("tags/", include("kehu.tags.urls")),
     path("data-quality/", include("kehu.dataquality.urls")),
     path("sales/", include("kehu.sales.urls")),
+    path("pool/", include("kehu.pool.urls")),
+    path("segments/", include("kehu.segments.urls")),
+    path("dashboard/", include("kehu.analytics.urls")),
+    path("recycle-bin/", include("kehu.recyclebin.urls")),
+    path("audit/", include("kehu.audit.urls")),
+    path("privacy/", include("kehu.privacy.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -716,7 +716,6 @@ def _create_customers(
                     name=person.name,
                     title=person.title,
                     mobile=person.mobile,
-                    mobile_last4=person.mobile[-4:],
                     email=person.email,
                     phone=person.phone,
                     is_decision_maker=person.is_decision_maker,

@@ -21,11 +21,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import Http404
 
 from kehu.accounts.models import DataScope
 from kehu.accounts.selectors import department_subtree_ids, subordinate_ids, user_rights
+from kehu.core.queries import InSubqueryArray
 
 if TYPE_CHECKING:
     from kehu.accounts.models import User
@@ -83,8 +84,10 @@ def customer_scope_q(user: User, *, write: bool = False, prefix: str = "") -> Q:
     shares = CustomerShare.objects.filter(user_id=user.pk)
     if write:
         shares = shares.filter(access=ShareAccess.WRITE)
+    # ANY(ARRAY(…)): the shared ids become an index condition OR-ed with the owner and
+    # department indexes, not a test on every customer (core.queries, issue 7).
     return _owner_rules_q(user, scope=scope, write=write, prefix=prefix) | Q(
-        **{f"{prefix}id__in": shares.values("customer_id")}
+        InSubqueryArray(f"{prefix}id", shares.values("customer_id"))
     )
 
 
@@ -210,6 +213,87 @@ def access_opportunity(user: User, pk: int | str, *, write: bool = False):
     return opportunity
 
 
+# Contracts, their payments and orders: read with their customer; edited by the customer's
+# editors and by their own owner (as opportunities).
+def visible_contracts(user: User):
+    from kehu.sales.models import Contract
+
+    return Contract.objects.visible_to(user)
+
+
+def visible_payments(user: User):
+    from kehu.sales.models import Payment
+
+    return Payment.objects.visible_to(user)
+
+
+def visible_orders(user: User):
+    from kehu.sales.models import Order
+
+    return Order.objects.visible_to(user)
+
+
+def can_edit_contract(user: User, contract) -> bool:
+    from kehu.sales.models import Contract
+
+    return Contract.objects.editable_by(user).filter(pk=contract.pk).exists()
+
+
+def can_edit_order(user: User, order) -> bool:
+    from kehu.sales.models import Order
+
+    return Order.objects.editable_by(user).filter(pk=order.pk).exists()
+
+
+def access_contract(user: User, pk: int | str, *, write: bool = False):
+    """A contract on a customer the user may see (404 otherwise); 403 when `write` is asked
+    and the user neither edits the customer nor owns the contract."""
+    contract = _fetch(
+        visible_contracts(user).select_related(
+            "customer", "owner", "department", "opportunity", "renewal_of"
+        ),
+        pk,
+    )
+    if write and not can_edit_contract(user, contract):
+        raise PermissionDenied
+    return contract
+
+
+def access_payment(user: User, pk: int | str, *, write: bool = False):
+    """A payment (回款) of a visible contract; writing it is writing its contract."""
+    payment = _fetch(visible_payments(user).select_related("contract__customer"), pk)
+    if write and not can_edit_contract(user, payment.contract):
+        raise PermissionDenied
+    return payment
+
+
+def access_order(user: User, pk: int | str, *, write: bool = False):
+    order = _fetch(visible_orders(user).select_related("customer", "owner", "contract"), pk)
+    if write and not can_edit_order(user, order):
+        raise PermissionDenied
+    return order
+
+
+def visible_segments(user: User):
+    """Segments the user owns or that are shared with them or their department; the
+    customers a segment yields are still cut to each viewer's scope (segments.selectors)."""
+    from kehu.segments.models import Segment
+
+    return Segment.objects.visible_to(user)
+
+
+def can_edit_segment(user: User, segment) -> bool:
+    """Only its owner changes, shares or deletes a segment; colleagues it is shared with run it."""
+    return bool(user and user.is_authenticated and user.is_active and segment.owner_id == user.pk)
+
+
+def access_segment(user: User, pk: int | str, *, write: bool = False):
+    segment = _fetch(visible_segments(user).select_related("owner"), pk)
+    if write and not can_edit_segment(user, segment):
+        raise PermissionDenied
+    return segment
+
+
 def users_who_can_see(customer: Customer):
     """Active users who may read `customer`: ``customer_scope_q`` read the other way round,
     for choosing who acts on it (follower, next action owner, task assignee)."""
@@ -238,3 +322,129 @@ def users_who_can_see(customer: Customer):
         department = role_holders.filter(role__read_scope=DataScope.DEPARTMENT).values("user_id")
         q |= Q(pk__in=department, department_id__in=department_ancestor_ids(customer.department_id))
     return User.objects.filter(is_active=True).filter(q)
+
+
+# --- recycle bin ----------------------------------------------------------------------------
+# A deleted record keeps the owner and department of its scope record (its customer, or the
+# record itself) and the customer id, so the bin is read with the rules above.
+def recycle_bin_scope_q(user: User, *, write: bool = False) -> Q:
+    """Bin items `user` could see (or edit) before the delete, and the ones they deleted."""
+    from kehu.customers.models import Customer
+
+    if _scope_of(user, write=write) is None:
+        return NOTHING
+    living = Customer.objects.filter(customer_scope_q(user, write=write)).values("pk")
+    q = owner_scope_q(user, write=write) | Q(customer_id__in=living)
+    return q if write else q | Q(deleted_by_id=user.pk)
+
+
+def access_deleted_record(user: User, pk: int | str):
+    """A recycle-bin item within the user's scope, or 404."""
+    from kehu.recyclebin.models import DeletedRecord
+
+    return _fetch(DeletedRecord.objects.visible_to(user).select_related("deleted_by"), pk)
+
+
+# --- public pool (公海) -----------------------------------------------------------------------
+# Pool customers are owned by the pool's keeper, so they are outside every sales scope; members
+# see them only through these pool rules, and only the columns the pool list shows.
+def _pool_member_q(user: User) -> Q:
+    """Pools the user belongs to: as a named member, or through a member department above or
+    at the user's own."""
+    from kehu.accounts.selectors import department_ancestor_ids
+    from kehu.pool.models import Pool
+
+    ids = Pool.members.through.objects.filter(user_id=user.pk).values("pool_id")
+    q = Q(pk__in=ids)
+    if user.department_id:
+        departments = Pool.departments.through.objects.filter(
+            department_id__in=department_ancestor_ids(user.department_id)
+        )
+        q |= Q(pk__in=departments.values("pool_id"))
+    return q
+
+
+def _pool_assigner_q(user: User) -> Q:
+    """Pools the user assigns from: as a pool administrator, or as the head of a member
+    department or of one above it."""
+    from kehu.accounts.selectors import department_ancestor_ids
+    from kehu.pool.models import Pool
+
+    q = Q(pk__in=Pool.administrators.through.objects.filter(user_id=user.pk).values("pool_id"))
+    headed = set(user.headed_departments.values_list("id", flat=True))
+    if headed:
+        under: set[int] = set()
+        for department_id in headed:
+            under |= department_subtree_ids(department_id)
+        departments = Pool.departments.through.objects.filter(department_id__in=sorted(under))
+        q |= Q(pk__in=departments.values("pool_id"))
+        above = {a for d in headed for a in department_ancestor_ids(d)}
+        departments = Pool.departments.through.objects.filter(department_id__in=sorted(above))
+        q |= Q(pk__in=departments.values("pool_id"))
+    return q
+
+
+def pool_scope_q(user: User, *, role: str = "any") -> Q:
+    """Active pools `user` may see (`role="any"`), claim from as a member (`"member"`) or assign
+    from (`"assigner"`). Administrators have every pool in every role."""
+    from kehu.core.permissions import is_administrator
+
+    if _scope_of(user, write=False) is None:
+        return NOTHING
+    active = Q(is_active=True)
+    if is_administrator(user):
+        return active
+    if role == "member":
+        return active & _pool_member_q(user)
+    if role == "assigner":
+        return active & _pool_assigner_q(user)
+    return active & (_pool_member_q(user) | _pool_assigner_q(user))
+
+
+def visible_pools(user: User):
+    from kehu.pool.models import Pool
+
+    return Pool.objects.filter(pool_scope_q(user))
+
+
+def visible_pool_entries(user: User):
+    """Customers now in a pool the user may see; nothing about customers already claimed
+    (nor about one an administrator gave an owner by editing it: its keeper no longer owns it)."""
+    from kehu.pool.models import PoolEntry, PoolEntryState
+
+    return PoolEntry.objects.filter(
+        state=PoolEntryState.IN_POOL,
+        pool__in=visible_pools(user).values("pk"),
+        customer__owner_id=F("pool__keeper_id"),
+    )
+
+
+def access_pool(user: User, pk: int | str):
+    return _fetch(visible_pools(user), pk)
+
+
+def access_pool_entry(user: User, pk: int | str):
+    """A customer in a pool the user may see, or 404 (also once someone claimed it)."""
+    return _fetch(
+        visible_pool_entries(user).select_related(
+            "pool", "customer", "customer__industry__parent", "customer__region__parent"
+        ),
+        pk,
+    )
+
+
+def visible_pool_events(user: User):
+    """Claim and return history: all of a pool for whoever assigns from it; otherwise the
+    user's own claims, returns and notices (not who took a customer after them)."""
+    from kehu.pool.models import Pool, PoolEvent, PoolEventAction
+
+    if _scope_of(user, write=False) is None:
+        return PoolEvent.objects.none()
+    assigner = Pool.objects.filter(pool_scope_q(user, role="assigner")).values("pk")
+    returns = (PoolEventAction.RETURNED, PoolEventAction.RELEASED)
+    return PoolEvent.objects.filter(
+        Q(pool__in=assigner)
+        | Q(actor_id=user.pk)
+        | Q(to_user_id=user.pk)
+        | Q(from_user_id=user.pk, action__in=returns)
+    )

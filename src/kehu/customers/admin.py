@@ -22,9 +22,17 @@ from kehu.customers.models import (
     Customer,
     CustomerShare,
     CustomFieldDefinition,
+    FieldSecurity,
     Industry,
     Region,
     UnmaskLog,
+)
+from kehu.customers.sensitive import (
+    mask_text,
+    mobile_index,
+    mobile_last4_index,
+    sensitive_custom_keys,
+    sensitive_field_choices,
 )
 from kehu.customers.validators import mask_mobile
 
@@ -90,8 +98,16 @@ class RegionAdmin(TwoLevelPresetAdmin):
 class CustomFieldDefinitionAdmin(AdministratorAccess, admin.ModelAdmin):
     """The model's clean() checks each definition (ModelForm runs it)."""
 
-    list_display = ("key", "label_zh", "label_en", "field_type", "required", "is_active")
-    list_filter = ("field_type", "required", "is_active")
+    list_display = (
+        "key",
+        "label_zh",
+        "label_en",
+        "field_type",
+        "required",
+        "sensitive",
+        "is_active",
+    )
+    list_filter = ("field_type", "required", "sensitive", "is_active")
     fields = (
         "key",
         "label_zh",
@@ -103,6 +119,7 @@ class CustomFieldDefinitionAdmin(AdministratorAccess, admin.ModelAdmin):
         "min_value",
         "max_value",
         "sort_order",
+        "sensitive",
         "is_active",
     )
 
@@ -114,6 +131,33 @@ class CustomFieldDefinitionAdmin(AdministratorAccess, admin.ModelAdmin):
         return False  # values stay in customers' records; deactivate the field instead
 
 
+# --- field security ---------------------------------------------------------------------------
+class FieldSecurityForm(forms.ModelForm):
+    """The field is picked from the sensitive fields that exist (custom ones included)."""
+
+    class Meta:
+        model = FieldSecurity
+        fields = ("role", "field", "level")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["field"] = forms.ChoiceField(
+            label=FieldSecurity._meta.get_field("field").verbose_name,
+            choices=sensitive_field_choices(),
+        )
+
+
+@admin.register(FieldSecurity)
+class FieldSecurityAdmin(AdministratorAccess, admin.ModelAdmin):
+    """Per role and sensitive field: hidden, masked or visible (after a logged unmask)."""
+
+    form = FieldSecurityForm
+    list_display = ("role", "field", "level", "updated_at")
+    list_editable = ("level",)
+    list_filter = ("role", "field", "level")
+    list_select_related = ("role",)
+
+
 # --- customers and contacts: read-only, with history ------------------------------------------
 class MaskedMobileHistory(HistoricalRecordContextHelper):
     """History in the admin must not reveal what the customer page masks."""
@@ -121,6 +165,9 @@ class MaskedMobileHistory(HistoricalRecordContextHelper):
     def prepare_delta_change_value(self, change, value):
         if change.field == "mobile":
             return mask_mobile(value or "")
+        if change.field == "custom_fields" and isinstance(value, dict):
+            keys = sensitive_custom_keys()
+            value = {k: mask_text(v) if k in keys else v for k, v in value.items()}
         return super().prepare_delta_change_value(change, value)
 
 
@@ -181,9 +228,15 @@ class CustomerAdmin(ReadOnlyHistoryAdmin):
             _("Responsibility"),
             {"fields": ("owner", "department", "first_contact_date", "created_by")},
         ),
-        (_("More"), {"fields": ("custom_fields", "remarks", "created_at", "updated_at")}),
+        (_("More"), {"fields": ("masked_custom_fields", "remarks", "created_at", "updated_at")}),
     )
-    readonly_fields = ("code", "created_at", "updated_at")
+    readonly_fields = ("code", "masked_custom_fields", "created_at", "updated_at")
+
+    @admin.display(description=_("custom fields"))
+    def masked_custom_fields(self, obj: Customer) -> str:
+        """Values of sensitive custom fields masked, as on the customer page."""
+        keys = sensitive_custom_keys()
+        return str({k: mask_text(v) if k in keys else v for k, v in obj.custom_fields.items()})
 
     def get_queryset(self, request):
         queryset = visible_customers(request.user)
@@ -195,7 +248,7 @@ class CustomerAdmin(ReadOnlyHistoryAdmin):
 class ContactAdmin(ReadOnlyHistoryAdmin):
     list_display = ("name", "customer", "title", "masked_mobile", "is_decision_maker")
     list_filter = ("is_decision_maker",)
-    search_fields = ("name", "customer__name", "customer__code", "mobile_last4")
+    search_fields = ("name", "customer__name", "customer__code")
     list_select_related = ("customer",)
     fields = (
         "customer",
@@ -211,6 +264,17 @@ class ContactAdmin(ReadOnlyHistoryAdmin):
 
     def get_queryset(self, request):
         return visible_contacts(request.user).order_by("customer_id", "-is_decision_maker", "id")
+
+    def get_search_results(self, request, queryset, search_term):
+        """Also by mobile: all 11 digits or the last 4, through the blind indexes (the
+        numbers themselves are encrypted)."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        digits = search_term.strip().replace(" ", "").replace("-", "")
+        if digits.isdigit() and len(digits) == 4:
+            found |= queryset.filter(mobile_last4_hash=mobile_last4_index(digits))
+        elif digits.isdigit() and len(digits) == 11:
+            found |= queryset.filter(mobile_hash=mobile_index(digits))
+        return found, may_have_duplicates
 
     @admin.display(description=_("mobile"))
     def masked_mobile(self, obj: Contact) -> str:

@@ -32,6 +32,7 @@ from kehu.customers.models import (
     Source,
     Status,
 )
+from kehu.customers.sensitive import CUSTOM_PREFIX, is_hidden, mask_text
 from kehu.customers.services import CUSTOMER_FIELDS, StaleEditError
 from kehu.customers.validators import (
     check_customer_name,
@@ -56,6 +57,7 @@ def save_through(form: forms.Form, write: Callable[[], object]) -> tuple[bool, b
         write()
     except StaleEditError as exc:
         form.map_service_errors(exc)
+        form.stale_changes = exc.changes  # shown by includes/stale_changes.html
         return False, True
     except ValidationError as exc:
         form.map_service_errors(exc)
@@ -223,7 +225,22 @@ class CustomerForm(BootstrapForm):
         self.instance = instance
         self.decision_maker: Contact | None = instance.decision_maker if instance else None
         self.masked_mobile = mask_mobile(self.decision_maker.mobile) if self.decision_maker else ""
-        self.custom_definitions = list(CustomFieldDefinition.objects.filter(is_active=True))
+        # Sensitive custom fields hidden from the user's roles are left out (their stored
+        # values stay); the others are shown masked on edit, like the mobile.
+        self.custom_definitions = [
+            d
+            for d in CustomFieldDefinition.objects.filter(is_active=True)
+            if not (d.sensitive and is_hidden(user, CUSTOM_PREFIX + d.key))
+        ]
+        self.masked_custom = (
+            {
+                d.key: mask_text(instance.custom_fields.get(d.key))
+                for d in self.custom_definitions
+                if d.sensitive and instance.custom_fields.get(d.key) not in (None, "")
+            }
+            if instance is not None
+            else {}
+        )
         if "initial" not in kwargs:
             kwargs["initial"] = (
                 self.initial_for(instance)
@@ -258,7 +275,17 @@ class CustomerForm(BootstrapForm):
             field.widget.attrs = self.fields[name].widget.attrs
             self.fields[name] = field
         for definition in self.custom_definitions:
-            self.fields[CF_PREFIX + definition.key] = custom_form_field(definition)
+            field = custom_form_field(definition)
+            if definition.key in self.masked_custom:
+                # The service checks the type of a new value; the masked one means "keep".
+                field = forms.CharField(
+                    label=field.label,
+                    required=definition.required,
+                    help_text=_(
+                        "Shown masked. Leave it as it is to keep the value, or type a new one."
+                    ),
+                )
+            self.fields[CF_PREFIX + definition.key] = field
             css = "form-select" if definition.field_type == CustomFieldType.CHOICE else ""
             self.fields[CF_PREFIX + definition.key].widget.attrs["class"] = css or "form-control"
         if instance is not None and self.decision_maker is not None:
@@ -291,7 +318,7 @@ class CustomerForm(BootstrapForm):
                 dm_name=dm.name, dm_title=dm.title, dm_mobile=self.masked_mobile, dm_email=dm.email
             )
         for key, value in customer.custom_fields.items():
-            initial[CF_PREFIX + key] = value
+            initial[CF_PREFIX + key] = self.masked_custom.get(key, value)
         return initial
 
     @property
@@ -372,6 +399,8 @@ class CustomerForm(BootstrapForm):
         values: dict[str, Any] = {}
         for definition in self.custom_definitions:
             value = self.cleaned_data.get(CF_PREFIX + definition.key)
+            if definition.key in self.masked_custom and value == self.masked_custom[definition.key]:
+                continue  # unchanged: the stored value stays
             if value in (None, ""):
                 values[definition.key] = None
             elif definition.field_type == CustomFieldType.NUMBER:

@@ -9,6 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from kehu.core.crypto.fields import (
+    BlindIndexField,
+    EncryptedTextField,
+    PartlyEncryptedJSONField,
+)
 from kehu.core.models import TimeStampedModel, VersionedModel
 from kehu.customers import validators
 
@@ -201,7 +206,14 @@ class Customer(VersionedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    # Values of custom fields marked sensitive are stored encrypted (kehu.core.crypto).
+    custom_fields = PartlyEncryptedJSONField(
+        _("custom fields"),
+        default=dict,
+        blank=True,
+        purpose="customers.customer.custom_fields",
+        sensitive_keys="kehu.customers.sensitive.sensitive_custom_keys",
+    )
     last_interaction_at = models.DateTimeField(
         _("last interaction"), null=True, blank=True, editable=False, db_index=True
     )
@@ -232,6 +244,15 @@ class Customer(VersionedModel):
             models.Index(fields=["scale"], name="customer_scale"),
             models.Index(fields=["annual_budget"], name="customer_budget"),
             models.Index(fields=["name"], name="customer_name"),
+            # Every filter and sort the list offers has an index (issue 7); name, pinyin and
+            # contact-name search use trigram indexes on PostgreSQL (migration 0008).
+            models.Index(fields=["customer_type"], name="customer_type"),
+            models.Index(fields=["enterprise_type"], name="customer_enterprise_type"),
+            models.Index(fields=["first_contact_date"], name="customer_first_contact"),
+            # Sorts on a column with many equal values break ties by id: with the id in the
+            # index the first page is read straight off it (no sort of 200,000 empty budgets).
+            models.Index(fields=["annual_budget", "id"], name="customer_budget_id"),
+            models.Index(fields=["status", "id"], name="customer_status_id"),
         ]
 
     def __str__(self) -> str:
@@ -281,6 +302,8 @@ class CustomerShare(TimeStampedModel):
         _("access"), max_length=8, choices=ShareAccess.choices, default=ShareAccess.READ
     )
 
+    history = HistoricalRecords(user_related_name="+")
+
     class Meta:
         verbose_name = _("related team member")
         verbose_name_plural = _("related team")
@@ -299,10 +322,18 @@ class Contact(VersionedModel):
     )
     name = models.CharField(pgettext_lazy("person", "name"), max_length=64)
     title = models.CharField(pgettext_lazy("job", "title"), max_length=64, blank=True)
-    mobile = models.CharField(
-        _("mobile"), max_length=11, blank=True, validators=[validators.validate_mobile]
+    # Encrypted at rest (kehu.core.crypto); found by its blind indexes, never by value.
+    mobile = EncryptedTextField(
+        _("mobile"),
+        max_length=11,
+        blank=True,
+        validators=[validators.validate_mobile],
+        purpose="customers.contact.mobile",
     )
-    mobile_last4 = models.CharField(max_length=4, blank=True, editable=False, db_index=True)
+    mobile_hash = BlindIndexField(source="mobile", purpose="mobile", db_index=True)
+    mobile_last4_hash = BlindIndexField(
+        source="mobile", purpose="mobile_last4", suffix=4, db_index=True
+    )
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(
         _("landline"), max_length=32, blank=True, validators=[validators.validate_landline]
@@ -310,7 +341,9 @@ class Contact(VersionedModel):
     is_decision_maker = models.BooleanField(_("key decision maker"), default=False)
     remarks = models.TextField(_("remarks"), blank=True, max_length=2000)
 
-    history = HistoricalRecords(excluded_fields=["mobile_last4", "version"], user_related_name="+")
+    history = HistoricalRecords(
+        excluded_fields=["mobile_hash", "mobile_last4_hash", "version"], user_related_name="+"
+    )
 
     class Meta:
         verbose_name = _("contact")
@@ -325,8 +358,6 @@ class Contact(VersionedModel):
         ]
         indexes = [
             models.Index(fields=["name"], name="contact_name"),
-            # The importer's duplicate check looks decision makers up by mobile in bulk.
-            models.Index(fields=["mobile"], name="contact_mobile"),
         ]
 
     def __str__(self) -> str:
@@ -368,6 +399,16 @@ class CustomFieldDefinition(TimeStampedModel):
     )
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    sensitive = models.BooleanField(
+        _("sensitive"),
+        default=False,
+        help_text=_(
+            "Personal data such as an ID number: stored encrypted, and shown per role "
+            "(hidden, masked or visible) like mobile numbers."
+        ),
+    )
+
+    history = HistoricalRecords(user_related_name="+")
 
     class Meta:
         verbose_name = _("custom field")
@@ -386,8 +427,51 @@ class CustomFieldDefinition(TimeStampedModel):
         validators.check_custom_field_definition(self)
 
 
+class FieldLevel(models.TextChoices):
+    """What a role sees of a sensitive field. Widest wins across a user's roles."""
+
+    HIDDEN = "hidden", _("Hidden")
+    MASKED = "masked", _("Masked")
+    VISIBLE = "visible", _("Visible (after a logged unmask)")
+
+
+class FieldSecurity(TimeStampedModel):
+    """Per role and sensitive field: hidden (not shown at all: lists, pages, API, exports),
+    masked (138****5678), or visible — and visible still only through the explicit unmask,
+    which is logged (UnmaskLog) and limited to the records of the role's unmask scope.
+
+    `field` names a sensitive field: ``contact.mobile``, ``lead.mobile`` or
+    ``custom.<key>`` for a custom field marked sensitive. A role without a row for a field
+    gets "masked" (deny by default: no reveal until an administrator allows it).
+    """
+
+    role = models.ForeignKey(
+        "accounts.Role",
+        verbose_name=_("role"),
+        on_delete=models.CASCADE,
+        related_name="field_security",
+    )
+    field = models.CharField(_("field"), max_length=64)
+    level = models.CharField(
+        _("level"), max_length=8, choices=FieldLevel.choices, default=FieldLevel.MASKED
+    )
+
+    class Meta:
+        verbose_name = _("field security")
+        verbose_name_plural = _("field security")
+        ordering = ["role_id", "field"]
+        constraints = [
+            models.UniqueConstraint(fields=["role", "field"], name="field_security_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} {self.field}: {self.get_level_display()}"
+
+
 class UnmaskLog(models.Model):
-    """Every time someone reveals a masked mobile number (PIPL: access to personal data)."""
+    """Every time someone reveals a masked mobile number or sensitive custom value (PIPL:
+    access to personal data): who, which record, when, from where. Exports that unmask write
+    one entry per record too."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT
@@ -402,7 +486,8 @@ class UnmaskLog(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    field = models.CharField(_("field"), max_length=32)
+    # "mobile", or "custom.<key>" for a custom field marked sensitive.
+    field = models.CharField(_("field"), max_length=64)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
@@ -468,6 +553,7 @@ class StatusChange(TimeStampedModel):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.CharField(_("decision note"), max_length=500, blank=True)
 
+    history = HistoricalRecords(user_related_name="+")
     objects = StatusChangeQuerySet.as_manager()
 
     class Meta:

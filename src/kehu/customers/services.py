@@ -16,7 +16,8 @@ from kehu.accounts.models import User
 from kehu.accounts.selectors import assignable_users
 from kehu.core.access import can_edit_customer
 from kehu.core.codes import next_serial
-from kehu.core.permissions import can_manage_team, can_unmask
+from kehu.core.crypto.fields import refresh_blind_indexes
+from kehu.core.permissions import can_delete_customer, can_manage_team, can_unmask
 from kehu.core.text import pinyin_both
 from kehu.customers.models import (
     Contact,
@@ -26,8 +27,10 @@ from kehu.customers.models import (
     Industry,
     UnmaskLog,
 )
+from kehu.customers.sensitive import CUSTOM_PREFIX
 from kehu.customers.validators import check_custom_values, normalize_mobile
 from kehu.dataquality.normalize import normalize_company_name
+from kehu.recyclebin.services import recyclebin_delete
 
 # Fields a caller may set on a customer; code, owner's department and pinyin are derived.
 CUSTOMER_FIELDS = (
@@ -53,8 +56,12 @@ CONTACT_FIELDS = ("name", "title", "mobile", "email", "phone", "remarks")
 class StaleEditError(ValidationError):
     """Someone saved the record after the editor loaded it; their change must not be lost."""
 
-    def __init__(self, record: Customer | Contact):
+    def __init__(self, record: Customer | Contact, *, since: int | str | None = None):
+        from kehu.core.conflicts import stale_changes
+
         self.current = record
+        # What was saved after the editor's version `since` (who, when, before → after).
+        self.changes = stale_changes(record, since)
         super().__init__(
             {
                 "version": _(
@@ -162,7 +169,7 @@ def _clean_customer(
 def _clean_contact(contact: Contact, errors: dict[str, list[str]], prefix: str = "") -> None:
     contact.name = (contact.name or "").strip()
     contact.mobile = normalize_mobile(contact.mobile)
-    contact.mobile_last4 = contact.mobile[-4:] if contact.mobile else ""
+    refresh_blind_indexes(contact)
     try:
         contact.full_clean(exclude=["customer"], validate_constraints=False)
     except ValidationError as exc:
@@ -260,7 +267,7 @@ def _check_completeness_later(customer_id: int) -> None:
 def _lock_current(model, pk: int, expected_version: int | None):
     current = model.objects.select_for_update().get(pk=pk)
     if expected_version is None or int(expected_version) != current.version:
-        raise StaleEditError(current)
+        raise StaleEditError(current, since=expected_version)
     return current
 
 
@@ -436,9 +443,15 @@ def contact_delete(*, contact: Contact, by: User) -> None:
         raise ValidationError(
             _("Make another contact the key decision maker before deleting this one.")
         )
-    with transaction.atomic():
-        contact._history_user = by
-        contact.delete()
+    recyclebin_delete(obj=contact, by=by)
+
+
+def customer_delete(*, customer: Customer, by: User) -> None:
+    """Move the customer, its contacts and its history of work into the recycle bin. Refused
+    while records that must outlive it (opportunities, contracts …) still refer to it."""
+    if not can_delete_customer(by, customer):
+        raise PermissionDenied
+    recyclebin_delete(obj=customer, by=by)
 
 
 def customer_share_set(*, customer: Customer, user: User, access: str, by: User) -> CustomerShare:
@@ -477,3 +490,17 @@ def customer_unmask(
         for pk in revealed
     )
     return revealed
+
+
+def customer_unmask_custom(
+    *, customer: Customer, key: str, by: User, ip_address: str | None
+) -> str:
+    """Reveal the value of a custom field marked sensitive (e.g. an ID number); logged like a
+    mobile number, under the field name ``custom.<key>``."""
+    field = CUSTOM_PREFIX + key
+    definition = CustomFieldDefinition.objects.filter(key=key, sensitive=True).first()
+    if definition is None or not can_unmask(by, customer, field=field):
+        raise PermissionDenied
+    UnmaskLog.objects.create(user=by, customer=customer, field=field, ip_address=ip_address)
+    value = customer.custom_fields.get(key)
+    return "" if value is None else str(value)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/history/", views.customer_history, name="history"),
+    path("<int:pk>/delete/", views.customer_delete, name="delete"),
     path("<int:pk>/unmask/", views.customer_unmask, name="unmask"),
     path("<int:pk>/status/", views.status_change, name="status-change"),
     path("<int:pk>/status/action/", views.status_action, name="status-action"),

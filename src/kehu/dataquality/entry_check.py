@@ -22,6 +22,7 @@ from kehu.accounts.models import User
 from kehu.core.access import visible_customers
 from kehu.core.text import pinyin_initials
 from kehu.customers.models import Contact, Customer
+from kehu.customers.sensitive import mobile_index
 from kehu.customers.validators import normalize_mobile
 from kehu.dataquality.matching import Candidate, prepare, score
 from kehu.dataquality.normalize import normalize_company_name
@@ -39,6 +40,8 @@ class ProbableDuplicate:
     visible: bool
     score: float
     same_credit_code: bool = False
+    # A hidden record in a public pool the user may claim from: its pool entry (公海).
+    pool_entry_id: int | None = None
     # Only for records the user may see:
     name: str = ""
     url: str = ""
@@ -62,7 +65,7 @@ def _candidate_ids(*, name: str, credit_code: str, mobile: str, exclude_id: int 
     )
     if mobile:
         ids |= set(
-            Contact.objects.filter(mobile=mobile)
+            Contact.objects.filter(mobile_hash=mobile_index(mobile))
             .exclude(customer_id=exclude_id or 0)
             .values_list("customer_id", flat=True)[:MAX_CANDIDATES]
         )
@@ -142,7 +145,14 @@ def probable_duplicates(
             duplicate.reasons = verdict.reasons
         found.append(duplicate)
     found.sort(key=lambda d: (-d.score, d.code))
-    return found[:MAX_SHOWN]
+    found = found[:MAX_SHOWN]
+    from kehu.pool.services.pool import pool_entry_ids_claimable
+
+    hidden = [d.id for d in found if not d.visible]
+    claimable = pool_entry_ids_claimable(user=viewer, customer_ids=hidden) if hidden else {}
+    for duplicate in found:
+        duplicate.pool_entry_id = claimable.get(duplicate.id)
+    return found
 
 
 def needs_confirmation(duplicates: list[ProbableDuplicate], confirmed: set[str]) -> bool:

@@ -26,8 +26,9 @@ from openpyxl.utils import get_column_letter
 from kehu.accounts.models import User
 from kehu.core.permissions import unmaskable_customer_ids
 from kehu.customers.filters import CustomerFilter
-from kehu.customers.models import Contact, Customer, CustomFieldDefinition
+from kehu.customers.models import Contact, Customer, CustomFieldDefinition, UnmaskLog
 from kehu.customers.selectors import customer_list
+from kehu.customers.sensitive import CONTACT_MOBILE, CUSTOM_PREFIX, is_hidden, mask_text
 from kehu.customers.validators import mask_mobile
 from kehu.dataquality.models import ExportFormat, ExportLog
 
@@ -83,7 +84,7 @@ def filter_params(params: Mapping) -> dict[str, Any]:
     return result
 
 
-def _headers(definitions: list[CustomFieldDefinition]) -> list[str]:
+def _headers(definitions: list[CustomFieldDefinition], *, mobile: bool = True) -> list[str]:
     field = Customer._meta.get_field
     contact = Contact._meta.get_field
     base = [
@@ -105,7 +106,7 @@ def _headers(definitions: list[CustomFieldDefinition]) -> list[str]:
         field("department").verbose_name,
         contact("is_decision_maker").verbose_name,
         contact("title").verbose_name,
-        contact("mobile").verbose_name,
+        *([contact("mobile").verbose_name] if mobile else []),
         field("remarks").verbose_name,
         field("created_at").verbose_name,
         field("updated_at").verbose_name,
@@ -114,8 +115,14 @@ def _headers(definitions: list[CustomFieldDefinition]) -> list[str]:
 
 
 def _row(
-    customer: Customer, definitions: list[CustomFieldDefinition], *, unmask: bool
+    customer: Customer,
+    definitions: list[CustomFieldDefinition],
+    *,
+    unmask: bool,
+    mobile_shown: bool = True,
 ) -> list[Any]:
+    """`mobile_shown`: False when field security hides mobiles from the exporting user (the
+    column is left out, as in _headers)."""
     field = Customer._meta.get_field
     contacts = getattr(customer, "key_contacts", None)
     contact = contacts[0] if contacts else customer.decision_maker
@@ -140,13 +147,15 @@ def _row(
         str(customer.department) if customer.department_id else "",
         contact.name if contact else "",
         contact.title if contact else "",
-        mobile if unmask else mask_mobile(mobile),
+        *([mobile if unmask else mask_mobile(mobile)] if mobile_shown else []),
         customer.remarks,
         _local(customer.created_at),
         _local(customer.updated_at),
     ]
     for definition in definitions:
         value = (customer.custom_fields or {}).get(definition.key)
+        if definition.sensitive:
+            value = mask_text(value)  # an unmasked export reveals mobiles only
         row.append("" if value is None else str(value))
     return [neutralise(v) for v in row]
 
@@ -154,16 +163,35 @@ def _row(
 class _Rows:
     """Yields export rows chunk by chunk and counts what it produced."""
 
-    def __init__(self, *, user: User, params: Mapping, want_unmasked: bool) -> None:
+    def __init__(
+        self,
+        *,
+        user: User,
+        params: Mapping,
+        want_unmasked: bool,
+        customers=None,
+        ip_address: str | None = None,
+    ) -> None:
         self.user = user
-        self.want_unmasked = want_unmasked
+        self.ip_address = ip_address
+        self.mobile_shown = not is_hidden(user, CONTACT_MOBILE)
+        self.want_unmasked = want_unmasked and self.mobile_shown
         self.count = 0
         self.any_unmasked = False
-        self.queryset = CustomerFilter(data=params, queryset=customer_list(user=user), user=user).qs
-        self.definitions = list(CustomFieldDefinition.objects.filter(is_active=True))
+        self.queryset = (
+            customers
+            if customers is not None
+            else CustomerFilter(data=params, queryset=customer_list(user=user), user=user).qs
+        )
+        # Custom fields marked sensitive and hidden from the user's roles are left out.
+        self.definitions = [
+            d
+            for d in CustomFieldDefinition.objects.filter(is_active=True)
+            if not (d.sensitive and is_hidden(user, CUSTOM_PREFIX + d.key))
+        ]
 
     def headers(self) -> list[str]:
-        return _headers(self.definitions)
+        return _headers(self.definitions, mobile=self.mobile_shown)
 
     def __iter__(self) -> Iterator[list[Any]]:
         # iterator(chunk_size=…) keeps the list's sort order and runs the decision-maker
@@ -183,11 +211,28 @@ class _Rows:
             if self.want_unmasked and chunk
             else set()
         )
+        revealed = []
         for customer in chunk:
             unmask = customer.pk in allowed
             self.any_unmasked |= unmask
             self.count += 1
-            yield _row(customer, self.definitions, unmask=unmask)
+            row = _row(customer, self.definitions, unmask=unmask, mobile_shown=self.mobile_shown)
+            if unmask:
+                contacts = getattr(customer, "key_contacts", None) or []
+                if contacts and contacts[0].mobile:
+                    revealed.append((customer.pk, contacts[0].pk))
+            yield row
+        # An unmasked export reveals numbers like the unmask button: logged per record.
+        UnmaskLog.objects.bulk_create(
+            UnmaskLog(
+                user=self.user,
+                customer_id=customer_id,
+                contact_id=contact_id,
+                field="mobile",
+                ip_address=self.ip_address,
+            )
+            for customer_id, contact_id in revealed
+        )
 
 
 def _write_xlsx(rows: _Rows) -> bytes:
@@ -233,14 +278,23 @@ def customers_export(
     params: QueryDict | Mapping,
     file_format: str,
     ip_address: str | None = None,
+    customers=None,
 ) -> tuple[bytes, str, int]:
     """Export what ``user`` sees in the customer list filtered by ``params``.
 
-    Returns ``(content, filename, row_count)`` and writes one ``ExportLog``.
+    Returns ``(content, filename, row_count)`` and writes one ``ExportLog``. ``customers``,
+    when given, are the rows instead (already cut to ``user``'s scope: a segment's target
+    list); ``params`` then only say what is logged and whether to unmask.
     """
     if file_format not in ExportFormat.values:
         raise ExportFormatError(file_format)
-    rows = _Rows(user=user, params=params, want_unmasked=_wants_unmasked(params))
+    rows = _Rows(
+        user=user,
+        params=params,
+        want_unmasked=_wants_unmasked(params),
+        customers=customers,
+        ip_address=ip_address,
+    )
     content = _write_xlsx(rows) if file_format == ExportFormat.XLSX else _write_csv(rows)
     ExportLog.objects.create(
         user=user,

@@ -403,7 +403,10 @@ def person_erase(*, contact: Contact, by: User | None) -> dict[str, int]:
         ).update(withdrawn_at=timezone.now(), withdrawal_channel=ConsentChannel.SELF_SERVICE)
         # 4. Leads about the same person: personal fields blanked, the rest kept.
         lead_blank = {"name": placeholder, "title": "", "mobile": "", "email": "", "notes": ""}
-        counts["leads"] = Lead.objects.filter(pk__in=leads).update(**lead_blank)
+        # update() skips pre_save: the mobile's blind indexes are blanked with it.
+        counts["leads"] = Lead.objects.filter(pk__in=leads).update(
+            **lead_blank, mobile_hash="", mobile_last4_hash=""
+        )
         Lead.history.filter(id__in=leads).update(**lead_blank, history_change_reason=None)
         # 5. Snapshots in the recycle bin.
         counts["recycle_bin"] = _recycle_bin_erase(contact=contact)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from kehu.core.admin import ReadOnlyAccess
+from kehu.customers.sensitive import mobile_index, mobile_last4_index
 from kehu.sales.models import Contract, Lead, Opportunity, Order, PipelineStage, WebToLeadForm
 
 
@@ -45,8 +46,19 @@ class WebToLeadFormAdmin(admin.ModelAdmin):
 class LeadAdmin(ReadOnlyAccess, SimpleHistoryAdmin):
     list_display = ("name", "company", "status", "owner", "created_at")
     list_filter = ("status", "source")
-    search_fields = ("name", "company", "mobile")
+    search_fields = ("name", "company")
     raw_id_fields = ("owner", "customer", "created_by", "converted_by", "web_form")
+    exclude = ("mobile_hash", "mobile_last4_hash")
+
+    def get_search_results(self, request, queryset, search_term):
+        """Also by mobile (whole number or last 4), through the blind indexes."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        digits = search_term.strip().replace(" ", "").replace("-", "")
+        if digits.isdigit() and len(digits) == 4:
+            found |= queryset.filter(mobile_last4_hash=mobile_last4_index(digits))
+        elif digits.isdigit() and len(digits) == 11:
+            found |= queryset.filter(mobile_hash=mobile_index(digits))
+        return found, may_have_duplicates
 
 
 @admin.register(Opportunity)

@@ -20,6 +20,7 @@ from kehu.customers.forms import (
     mobile_widget,
 )
 from kehu.customers.models import CustomerType, Industry, Region, Scale, Source
+from kehu.customers.sensitive import mobile_index, mobile_last4_index
 from kehu.sales.models import Lead, LeadStatus, Opportunity, PipelineStage
 from kehu.sales.services.leads import LEAD_FIELDS
 from kehu.sales.services.opportunities import OPPORTUNITY_FIELDS
@@ -285,9 +286,14 @@ class LeadFilterForm(forms.Form):
         data = self.cleaned_data
         if data.get("q"):
             term = data["q"].strip()
-            queryset = queryset.filter(
-                Q(name__icontains=term) | Q(company__icontains=term) | Q(mobile__endswith=term)
-            )
+            query = Q(name__icontains=term) | Q(company__icontains=term)
+            # The mobile is encrypted: whole number or last 4 digits, by blind index.
+            digits = term.replace(" ", "").replace("-", "")
+            if digits.isdigit() and len(digits) == 4:
+                query |= Q(mobile_last4_hash=mobile_last4_index(digits))
+            elif digits.isdigit() and len(digits) >= 11:
+                query |= Q(mobile_hash=mobile_index(digits))
+            queryset = queryset.filter(query)
         if data.get("status"):
             queryset = queryset.filter(status=data["status"])
         if data.get("owner"):

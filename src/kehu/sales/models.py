@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from kehu.core.crypto.fields import BlindIndexField, EncryptedTextField
 from kehu.core.models import TimeStampedModel, VersionedModel
 from kehu.customers import validators
 from kehu.customers.models import Industry, LocalisedPreset, Region, Source
@@ -91,8 +92,18 @@ class Lead(VersionedModel):
     name = models.CharField(pgettext_lazy("person", "name"), max_length=64)
     company = models.CharField(_("company"), max_length=128, blank=True)
     title = models.CharField(pgettext_lazy("job", "title"), max_length=64, blank=True)
-    mobile = models.CharField(
-        _("mobile"), max_length=11, blank=True, validators=[validators.validate_mobile]
+    # Encrypted at rest (kehu.core.crypto); found by its blind indexes, never by value. The
+    # index purposes are the contacts' ("mobile"), so a lead's number finds a contact's.
+    mobile = EncryptedTextField(
+        _("mobile"),
+        max_length=11,
+        blank=True,
+        validators=[validators.validate_mobile],
+        purpose="sales.lead.mobile",
+    )
+    mobile_hash = BlindIndexField(source="mobile", purpose="mobile", db_index=True)
+    mobile_last4_hash = BlindIndexField(
+        source="mobile", purpose="mobile_last4", suffix=4, db_index=True
     )
     email = models.EmailField(_("email"), blank=True)
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)
@@ -171,7 +182,9 @@ class Lead(VersionedModel):
         related_name="+",
     )
 
-    history = HistoricalRecords(excluded_fields=["version"], user_related_name="+")
+    history = HistoricalRecords(
+        excluded_fields=["mobile_hash", "mobile_last4_hash", "version"], user_related_name="+"
+    )
     objects = LeadQuerySet.as_manager()
 
     class Meta:
@@ -181,7 +194,6 @@ class Lead(VersionedModel):
         indexes = [
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["department", "status"]),
-            models.Index(fields=["mobile"]),
         ]
         constraints = [
             models.CheckConstraint(

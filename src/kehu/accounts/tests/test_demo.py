@@ -14,6 +14,7 @@ from kehu.accounts.models import Department, RoleCode, User
 from kehu.accounts.selectors import department_ancestor_ids
 from kehu.core.text import pinyin_full, pinyin_initials
 from kehu.customers.models import Contact, Customer, CustomerType, CustomFieldDefinition
+from kehu.customers.sensitive import mobile_last4_index
 from kehu.customers.services import customer_create
 from kehu.customers.validators import (
     check_custom_values,
@@ -116,7 +117,7 @@ def test_demo_sample_passes_model_and_service_validation(demo_company):
         assert check_custom_values(definitions, customer.custom_fields) == customer.custom_fields
         for contact in customer.contacts.all():
             contact.full_clean()
-            assert contact.mobile_last4 == contact.mobile[-4:]
+            assert contact.mobile_last4_hash == mobile_last4_index(contact.mobile[-4:])
 
 
 def test_demo_enterprise_names_are_full_legal_names(demo_company):

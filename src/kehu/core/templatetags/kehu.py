@@ -16,7 +16,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.permissions import can_open_handovers
+from kehu.core.permissions import can_handle_data_requests, can_open_audit, can_open_handovers
 from kehu.customers.validators import mask_mobile
 
 register = template.Library()
@@ -25,21 +25,35 @@ register = template.Library()
 # and optionally a permission check: the entry shows only to users who pass it).
 # Later apps add their line here.
 MODULES = [
+    (_("Dashboard"), "analytics:dashboard", "bi-bar-chart-line", "/dashboard/"),
     (_("Customers"), "customers:list", "bi-buildings", "/customers/"),
+    (_("Segments"), "segments:list", "bi-funnel", "/segments/"),
     (_("My tasks"), "interactions:my-tasks", "bi-check2-square", "/interactions/tasks/"),
     (_("Interactions"), "interactions:list", "bi-chat-left-text", "/interactions/log/"),
     (_("Approvals"), "customers:approvals", "bi-patch-check", "/customers/approvals/"),
     (_("Tags"), "tags:library", "bi-tags", "/tags/"),
     (_("Leads"), "sales:lead-list", "bi-person-plus", "/sales/leads/"),
     (_("Opportunities"), "sales:opportunity-list", "bi-kanban", "/sales/opportunities/"),
+    (_("Public pool"), "pool:list", "bi-inboxes", "/pool/"),
+    (_("Contracts"), "sales:contract-list", "bi-file-earmark-text", "/sales/contracts/"),
+    (_("Orders"), "sales:order-list", "bi-receipt", "/sales/orders/"),
     (_("Timeliness"), "interactions:timeliness", "bi-speedometer2", "/interactions/timeliness/"),
     (_("Data quality"), "dataquality:overview", "bi-clipboard-check", "/data-quality/"),
+    (_("Recycle bin"), "recyclebin:list", "bi-trash3", "/recycle-bin/"),
     (
         _("Handovers"),
         "accounts:handovers",
         "bi-arrow-left-right",
         "/accounts/handovers/",
         can_open_handovers,
+    ),
+    (_("Audit"), "audit:feed", "bi-journal-text", "/audit/", can_open_audit),
+    (
+        _("Personal data requests"),
+        "privacy:request-list",
+        "bi-shield-lock",
+        "/privacy/requests/",
+        can_handle_data_requests,
     ),
 ]
 
@@ -105,6 +119,15 @@ def money(value) -> str:
     if language.startswith("zh") and abs(amount) >= TEN_THOUSAND:
         return f"¥{_trim(amount / TEN_THOUSAND, 2)}万"
     return f"¥{_trim(amount, 2)}"
+
+
+@register.filter
+def money_in(value, currency: str = "CNY") -> str:
+    """`money` in a given ISO currency: ¥ for CNY, else the code (USD 1,200; USD 5.2万)."""
+    text = money(value)
+    if not text or (currency or "CNY") == "CNY":
+        return text
+    return f"{currency} {text.removeprefix('¥')}"
 
 
 @register.simple_tag

@@ -21,6 +21,13 @@ SCOPED_MODELS = (
     "Notification",
     "Lead",
     "Opportunity",
+    "Contract",
+    "ContractAttachment",
+    "Payment",
+    "Order",
+    "OrderLine",
+    "PoolEntry",
+    "PoolEvent",
 )
 CHECKED_FILES = ("views.py", "api.py", "tasks.py")
 PACKAGE = Path(kehu.__file__).parent

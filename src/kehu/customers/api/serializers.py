@@ -29,6 +29,7 @@ from kehu.customers.models import (
     Source,
     Status,
 )
+from kehu.customers.sensitive import CONTACT_MOBILE, is_hidden, shown_custom_fields
 from kehu.customers.validators import mask_mobile
 
 MASKED_HELP = _("Masked (138****5678); POST …/unmask/ reveals it if your role allows.")
@@ -61,7 +62,19 @@ class PresetListSerializer(PresetSerializer):
 
 
 # --- contacts -------------------------------------------------------------------------------
-class DecisionMakerSerializer(serializers.Serializer):
+class MobileFieldSecurity:
+    """Field security in the API: a mobile hidden from the caller's roles is left out of the
+    answer altogether (not sent empty); otherwise it is masked, as everywhere."""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or is_hidden(request.user, CONTACT_MOBILE):
+            data.pop("mobile", None)
+        return data
+
+
+class DecisionMakerSerializer(MobileFieldSecurity, serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     title = serializers.CharField()
@@ -90,7 +103,7 @@ class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
         return visible_customers(self.context["request"].user)
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(MobileFieldSecurity, serializers.ModelSerializer):
     customer = CustomerRefSerializer()
     mobile = serializers.SerializerMethodField(help_text=MASKED_HELP)
 
@@ -200,7 +213,15 @@ class CustomerSerializer(serializers.ModelSerializer):
         contact = prefetched[0] if prefetched else None
         if prefetched is None:
             contact = customer.decision_maker
-        return DecisionMakerSerializer(contact).data if contact else None
+        return DecisionMakerSerializer(contact, context=self.context).data if contact else None
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if "custom_fields" in data:
+            request = self.context.get("request")
+            user = request.user if request is not None else None
+            data["custom_fields"] = shown_custom_fields(user, data["custom_fields"])
+        return data
 
 
 class DecisionMakerInputSerializer(serializers.Serializer):
@@ -277,7 +298,7 @@ class CustomerCreateSerializer(CustomerInputSerializer):
 
 # --- duplicate warning on entry (撞单) ---------------------------------------------------------
 class DuplicateCheckInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
     credit_code = serializers.CharField(max_length=18, required=False, allow_blank=True)
     contact_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
     mobile = serializers.CharField(max_length=20, required=False, allow_blank=True)

@@ -33,6 +33,7 @@ from kehu.core.api_schema import (
     READ_ERRORS,
     WRITE_ERRORS,
 )
+from kehu.core.pagination import KeysetPagination
 from kehu.core.permissions import can_unmask
 from kehu.customers import approvals, services
 from kehu.customers.api import serializers as s
@@ -40,6 +41,7 @@ from kehu.customers.api.approvals import StatusChangeRequestSerializer, StatusCh
 from kehu.customers.filters import CustomerFilter
 from kehu.customers.models import Contact, Customer, CustomFieldDefinition, Industry, Region
 from kehu.customers.selectors import customer_history, customer_list
+from kehu.customers.sensitive import keep_masked_custom_values
 from kehu.customers.validators import mask_mobile
 from kehu.dataquality.entry_check import needs_confirmation, probable_duplicates
 from kehu.dataquality.export import CONTENT_TYPES, customers_export
@@ -98,12 +100,30 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     serializer_class = s.CustomerSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = CustomerFilter
+    pagination_class = KeysetPagination
 
     def get_queryset(self):
         return customer_list(user=self.request.user)
 
     def get_object(self) -> Customer:
         return access_customer(self.request.user, self.kwargs["pk"])
+
+    def list(self, request, *args, **kwargs):
+        # A filter on a field the list does not offer is an error, not silently ignored
+        # (the caller would take the whole list for a filtered one).
+        known = set(CustomerFilter.base_filters) | {"page", "page_size", "cursor", "format"}
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            raise ValidationError(
+                {
+                    name: [
+                        _("There is no filter %(name)s. Filters: %(known)s.")
+                        % {"name": name, "known": ", ".join(sorted(CustomerFilter.base_filters))}
+                    ]
+                    for name in unknown
+                }
+            )
+        return super().list(request, *args, **kwargs)
 
     def _customer_out(self, customer: Customer) -> dict:
         return s.CustomerSerializer(customer, context=self.get_serializer_context()).data
@@ -181,7 +201,9 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = parse_input(s.CustomerUpdateSerializer, request, partial=partial)
         version = _version(data)
         owner = data.pop("owner", None)
-        custom_fields = data.pop("custom_fields", None)
+        custom_fields = keep_masked_custom_values(
+            data.pop("custom_fields", None), customer.custom_fields
+        )
         decision_maker = data.pop("decision_maker", None)
         if decision_maker is not None:
             _keep_masked_mobile(decision_maker, customer.decision_maker)
@@ -201,6 +223,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 message=exc.message_dict["version"][0],
                 current_version=current.version,
                 current=self._customer_out(current),
+                changes=exc.changes,
             )
         return Response(self._customer_out(customer))
 
@@ -307,7 +330,11 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def contacts(self, request, pk=None):
         customer = access_customer(request.user, pk)
-        return Response(s.ContactSerializer(customer.contacts.all(), many=True).data)
+        return Response(
+            s.ContactSerializer(
+                customer.contacts.all(), many=True, context=self.get_serializer_context()
+            ).data
+        )
 
     @extend_schema(
         summary="Add a contact",
@@ -322,7 +349,10 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         contact = services.contact_create(
             customer=customer, by=request.user, data=parse_input(s.ContactCreateSerializer, request)
         )
-        return Response(s.ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
+        return Response(
+            s.ContactSerializer(contact, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     # --- related team ----------------------------------------------------------------------
     @extend_schema(
@@ -447,7 +477,9 @@ class ContactViewSet(viewsets.GenericViewSet):
         summary="One contact", parameters=[ID], responses={200: s.ContactSerializer, **READ_ERRORS}
     )
     def retrieve(self, request, pk=None):
-        return Response(s.ContactSerializer(access_contact(request.user, pk)).data)
+        return Response(
+            s.ContactSerializer(access_contact(request.user, pk), context={"request": request}).data
+        )
 
     @extend_schema(
         summary="Change a contact",
@@ -469,9 +501,10 @@ class ContactViewSet(viewsets.GenericViewSet):
             return conflict_response(
                 message=exc.message_dict["version"][0],
                 current_version=current.version,
-                current=s.ContactSerializer(current).data,
+                current=s.ContactSerializer(current, context={"request": request}).data,
+                changes=exc.changes,
             )
-        return Response(s.ContactSerializer(contact).data)
+        return Response(s.ContactSerializer(contact, context={"request": request}).data)
 
     @extend_schema(
         summary="Change some of a contact's fields",
@@ -503,7 +536,7 @@ class ContactViewSet(viewsets.GenericViewSet):
     def make_decision_maker(self, request, pk=None):
         contact = access_contact(request.user, pk, write=True)
         contact = services.contact_make_decision_maker(contact=contact, by=request.user)
-        return Response(s.ContactSerializer(contact).data)
+        return Response(s.ContactSerializer(contact, context={"request": request}).data)
 
 
 @extend_schema(tags=["configuration"])

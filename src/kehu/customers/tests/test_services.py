@@ -16,6 +16,7 @@ from kehu.customers.models import (
     Region,
     UnmaskLog,
 )
+from kehu.customers.sensitive import mobile_last4_index
 from kehu.customers.services import (
     StaleEditError,
     contact_create,
@@ -55,7 +56,8 @@ def test_customer_gets_cx_month_serial_code_and_derived_fields(owner):
     assert len(customer.code) == len(prefix) + 5
     assert customer.name_initials.startswith("txkj")
     assert customer.department == owner.department
-    assert customer.decision_maker.mobile_last4 == customer.decision_maker.mobile[-4:]
+    maker = customer.decision_maker
+    assert maker.mobile_last4_hash == mobile_last4_index(maker.mobile[-4:])
 
 
 def test_codes_are_sequential_and_never_reused(owner):

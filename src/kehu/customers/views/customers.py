@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +21,13 @@ from kehu.core.access import access_contact, access_customer, can_edit_customer
 from kehu.core.api import client_ip
 from kehu.core.htmx import is_partial as _is_partial
 from kehu.core.htmx import vary_on_htmx as _vary_on_htmx
-from kehu.core.permissions import can_create_customer, can_manage_team, can_unmask
+from kehu.core.pagination import PageError, paginate
+from kehu.core.permissions import (
+    can_create_customer,
+    can_delete_customer,
+    can_manage_team,
+    can_unmask,
+)
 from kehu.customers import selectors, services
 from kehu.customers.filters import CustomerFilter
 from kehu.customers.forms import (
@@ -34,6 +39,7 @@ from kehu.customers.forms import (
     save_through,
 )
 from kehu.customers.models import Contact, Customer
+from kehu.customers.sensitive import CUSTOM_PREFIX
 from kehu.dataquality.entry_check import needs_confirmation, probable_duplicates
 
 
@@ -51,18 +57,38 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         queryset=selectors.customer_list(user=request.user),
         user=request.user,
     )
-    paginator = Paginator(customer_filter.qs, settings.KEHU_LIST_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    # Counts bounded and deep pages by keyset (core.pagination): the same cost at any depth.
+    page_error = None
+    try:
+        page = paginate(
+            customer_filter.qs,
+            per_page=settings.KEHU_LIST_PAGE_SIZE,
+            page=request.GET.get("page"),
+            cursor=request.GET.get("cursor"),
+        )
+    except PageError as exc:
+        page_error = exc.message
+        page = paginate(customer_filter.qs, per_page=settings.KEHU_LIST_PAGE_SIZE)
+    if customer_filter.errors:
+        # An invalid filter (a 10,000-character search, an unknown choice) is left out of
+        # the query; say which one, so the list is not taken for a filtered one.
+        page_error = " ".join(
+            f"{customer_filter.form.fields[name].label}: {message}"
+            for name, messages in customer_filter.errors.items()
+            for message in messages
+        )
     filtered = any(
         value
         for name in request.GET
-        if name not in ("page", "sort")
+        if name not in ("page", "sort", "cursor")
         for value in request.GET.getlist(name)
     )
     context = {
         "page_obj": page,
         "customers": page.object_list,
-        "total": paginator.count,
+        "total": page.count.value,
+        "total_exact": page.count.exact,
+        "page_error": page_error,
         "filtered": filtered,
     }
     if _is_partial(request):
@@ -146,7 +172,11 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- 360 page -----------------------------------------------------------------------------
 def _render_detail(
-    request: HttpRequest, customer: Customer, *, revealed: dict[int, str] | None = None
+    request: HttpRequest,
+    customer: Customer,
+    *,
+    revealed: dict[int, str] | None = None,
+    revealed_custom: dict[str, str] | None = None,
 ) -> HttpResponse:
     detail = selectors.customer_detail(customer=customer)
     revealed = revealed or {}
@@ -159,8 +189,10 @@ def _render_detail(
         "decision_maker": next((c for c in detail.contacts if c.is_decision_maker), None),
         "can_edit": can_edit_customer(request.user, customer),
         "can_unmask": can_unmask(request.user, customer),
+        "can_delete": can_delete_customer(request.user, customer),
         "can_manage_team": manage_team,
         "team_form": TeamMemberForm(customer=customer) if manage_team else None,
+        "revealed_custom": revealed_custom or {},
     }
     return render(request, "customers/customer_detail.html", context)
 
@@ -169,6 +201,24 @@ def _render_detail(
 @require_GET
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_detail(request, access_customer(request.user, pk))
+
+
+@login_required
+@require_POST
+def customer_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Into the recycle bin (restorable there); refused while opportunities or contracts
+    still refer to the customer."""
+    customer = access_customer(request.user, pk)
+    try:
+        services.customer_delete(customer=customer, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("customers:detail", customer.pk)
+    messages.success(
+        request,
+        _("Customer %(name)s was moved to the recycle bin.") % {"name": customer.name},
+    )
+    return redirect("customers:list")
 
 
 @login_required
@@ -183,8 +233,19 @@ def customer_history(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def customer_unmask(request: HttpRequest, pk: int) -> HttpResponse:
-    """Reveal a contact's mobile (or all of the customer's); the service checks and logs."""
+    """Reveal a contact's mobile (or all of the customer's), or a sensitive custom value
+    (field=custom.<key>); the service checks and logs."""
     customer = access_customer(request.user, pk)
+    field = request.POST.get("field", "")
+    if field.startswith(CUSTOM_PREFIX):
+        key = field.removeprefix(CUSTOM_PREFIX)
+        value = services.customer_unmask_custom(
+            customer=customer, key=key, by=request.user, ip_address=client_ip(request)
+        )
+        if _is_partial(request):
+            context = {"key": key, "value": value}
+            return _vary_on_htmx(render(request, "customers/_custom_revealed.html", context))
+        return _vary_on_htmx(_render_detail(request, customer, revealed_custom={key: value}))
     contact = None
     if request.POST.get("contact"):
         contact = _contact_of(request, customer, request.POST["contact"], write=False)
@@ -229,20 +290,21 @@ def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse
     customer = access_customer(request.user, pk, write=True)
     contact = _contact_of(request, customer, contact_pk, write=True)
     form = ContactForm(request.POST or None, instance=contact)
+    stale = False
     if request.method == "POST" and form.is_valid():
-        try:
-            services.contact_update(
+        saved, stale = save_through(
+            form,
+            lambda: services.contact_update(
                 contact=contact,
                 by=request.user,
                 data=form.contact_data(),
                 expected_version=form.cleaned_data.get("version"),
-            )
-        except ValidationError as exc:
-            form.map_service_errors(exc)
-        else:
+            ),
+        )
+        if saved:
             messages.success(request, _("Contact %(name)s was saved.") % {"name": contact.name})
             return redirect(_detail_url(customer, "contacts"))
-    context = {"form": form, "customer": customer, "contact": contact}
+    context = {"form": form, "customer": customer, "contact": contact, "stale": stale}
     return render(request, "customers/contact_form.html", context)
 
 

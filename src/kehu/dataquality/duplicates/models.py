@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.crypto.fields import EncryptedJSONField
 from kehu.dataquality.matching import Reason
 
 __all__ = [
@@ -176,7 +177,8 @@ class CustomerMerge(models.Model):
     )
     merged_at = models.DateTimeField(_("merged at"), auto_now_add=True, db_index=True)
     keep_version_after = models.PositiveIntegerField()
-    snapshot = models.JSONField(default=dict)
+    # Encrypted: the merged-away customers' rows (their contacts' mobiles among them).
+    snapshot = EncryptedJSONField(default=dict, purpose="dataquality.customermerge.snapshot")
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("undone by"),

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from kehu.customers.models import Contact, Customer, Region
+from kehu.customers.validators import mask_mobile
 from kehu.dataquality.duplicates.models import (
     DismissedPair,
     DuplicateGroup,
@@ -31,6 +32,7 @@ from kehu.dataquality.duplicates.models import (
 from kehu.dataquality.matching import (
     MAX_BLOCK,
     Candidate,
+    Reason,
     Verdict,
     group,
     keys_for,
@@ -70,11 +72,13 @@ def _load() -> _Table:
         table.keys.append(key)
         table.credit_codes.append(credit or "")
         table.addresses.append((region, city, district, street))
+    # Mobiles by their blind index: equal numbers have equal indexes, so blocking and the
+    # shared-mobile test need no decryption (only the few numbers shown in reasons are read).
     contacts: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for customer_id, name, mobile in (
-        Contact.objects.order_by().values_list("customer_id", "name", "mobile").iterator(CHUNK)
+    for customer_id, name, mobile_hash in (
+        Contact.objects.order_by().values_list("customer_id", "name", "mobile_hash").iterator(CHUNK)
     ):
-        contacts[customer_id].append((name, mobile))
+        contacts[customer_id].append((name, mobile_hash))
     table.contacts = contacts
     return table
 
@@ -134,6 +138,23 @@ def _candidate(table: _Table, index: int, regions: dict[int, str]) -> Candidate:
         mobiles=tuple(m for _n, m in contacts if m),
         address="".join(p for p in (province, city, district, street) if p),
     )
+
+
+def _show_shared_mobiles(shown: list[tuple[Verdict, str]]) -> None:
+    """The matcher compared blind indexes, so its "same mobile" reasons hold a masked index:
+    put the masked number there instead, decrypting one contact's mobile per shared index."""
+    wanted = sorted({index for _verdict, index in shown})
+    numbers: dict[str, str] = {}
+    for start in range(0, len(wanted), 1000):
+        rows = Contact.objects.filter(mobile_hash__in=wanted[start : start + 1000])
+        for index, mobile in rows.values_list("mobile_hash", "mobile"):
+            numbers.setdefault(index, mobile)
+    for verdict, index in shown:
+        masked = mask_mobile(numbers.get(index, ""))
+        verdict.reasons = [
+            Reason("same_mobile", (("mobile", masked),)) if r.code == "same_mobile" else r
+            for r in verdict.reasons
+        ]
 
 
 @dataclass
@@ -205,6 +226,7 @@ def _find(*, threshold: float, on_phase: Callable[[str, float], None] | None) ->
         return found
 
     matched: list[Verdict] = []
+    shown: list[tuple[Verdict, str]] = []  # verdicts whose "same mobile" reason needs the number
     scored = 0
     credit = table.credit_codes
     for left, right in _pairs(blocks, dismissed, table.ids):
@@ -221,7 +243,10 @@ def _find(*, threshold: float, on_phase: Callable[[str, float], None] | None) ->
         verdict = score_pair(prepared_at(left), prepared_at(right))
         if verdict.score >= threshold:
             matched.append(verdict)
+            if any(r.code == "same_mobile" for r in verdict.reasons):
+                shown.append((verdict, min(light_at(left)[0] & light_at(right)[0])))
     del blocks
+    _show_shared_mobiles(shown)
     started = phase("score", started)
     by_member: dict[int, list[Verdict]] = defaultdict(list)
     for verdict in matched:

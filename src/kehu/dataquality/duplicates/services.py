@@ -115,7 +115,7 @@ def _lock(ids: list[int], expected: dict[int, int]) -> dict[int, Customer]:
         raise ValidationError(_("One of the records no longer exists; reload the page."))
     for pk, version in expected.items():
         if locked[pk].version != version:
-            raise StaleEditError(locked[pk])
+            raise StaleEditError(locked[pk], since=version)
     return locked
 
 

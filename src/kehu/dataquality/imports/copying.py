@@ -45,7 +45,10 @@ _PASS_THROUGH = {
 def _converter(field: models.Field):
     """A function value -> the value Django would send to the database for this field."""
     target = field.target_field if field.is_relation else field
-    kind = _PASS_THROUGH.get(target.get_internal_type())
+    # Only Django's own field classes: a subclass such as kehu.core.crypto's encrypted field
+    # reports "TextField" but must go through its get_db_prep_save (that is where it encrypts).
+    own = type(target).__module__.startswith("django.db.models.")
+    kind = _PASS_THROUGH.get(target.get_internal_type()) if own else None
     prep = field.get_db_prep_save
 
     if kind is None:

@@ -8,6 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.crypto.fields import EncryptedJSONField
 from kehu.core.models import TimeStampedModel
 
 
@@ -106,9 +107,15 @@ class ImportRowError(models.Model):
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
     row_number = models.PositiveIntegerField(_("row"))
-    values = models.JSONField(_("cells"), default=list)
+    # Encrypted: the cells are a customer's data (mobile numbers among them), and the
+    # messages may quote them.
+    values = EncryptedJSONField(
+        _("cells"), default=list, purpose="dataquality.importrowerror.values"
+    )
     # {header: [message, …]}; the key "" holds reasons that belong to no single column.
-    errors = models.JSONField(_("errors"), default=dict)
+    errors = EncryptedJSONField(
+        _("errors"), default=dict, purpose="dataquality.importrowerror.errors"
+    )
 
     class Meta:
         verbose_name = _("import error")
@@ -134,8 +141,13 @@ class ImportRecord(models.Model):
     customer_code = models.CharField(_("customer code"), max_length=24)
     action = models.CharField(_("action"), max_length=8, choices=ImportAction.choices)
     version_after = models.PositiveIntegerField(_("version after the import"))
-    before = models.JSONField(
-        _("values before"), default=dict, blank=True, encoder=DjangoJSONEncoder
+    # Encrypted: it holds the decision maker's mobile as it was.
+    before = EncryptedJSONField(
+        _("values before"),
+        default=dict,
+        blank=True,
+        encoder=DjangoJSONEncoder,
+        purpose="dataquality.importrecord.before",
     )
 
     class Meta:

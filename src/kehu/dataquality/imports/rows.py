@@ -31,6 +31,7 @@ from kehu.customers.models import (
     Source,
     Status,
 )
+from kehu.customers.sensitive import mobile_index
 from kehu.customers.services import (
     CONTACT_FIELDS,
     CUSTOMER_FIELDS,
@@ -310,7 +311,8 @@ class RowChecker:
             if name_key:
                 keys["name_key"] = name_key[:128]
         if row.contact is not None and row.contact.mobile:
-            keys["mobile"] = row.contact.mobile
+            # The blind index, as the table is searched by it (the number itself is encrypted).
+            keys["mobile"] = mobile_index(row.contact.mobile)
         return keys
 
     def _check_duplicates(self, rows: list[RowResult]) -> None:
@@ -362,13 +364,13 @@ class RowChecker:
                     found[kind].setdefault(key, Duplicate(pk, code, owner))
         if wanted["mobile"]:
             rows = (
-                Contact.objects.filter(mobile__in=wanted["mobile"], is_decision_maker=True)
+                Contact.objects.filter(mobile_hash__in=wanted["mobile"], is_decision_maker=True)
                 .annotate(
                     owner_label=Coalesce(
                         NullIf("customer__owner__full_name", Value("")), "customer__owner__username"
                     )
                 )
-                .values_list("mobile", "customer_id", "customer__code", "owner_label")
+                .values_list("mobile_hash", "customer_id", "customer__code", "owner_label")
             )
             for key, pk, code, owner in rows:
                 found["mobile"].setdefault(key, Duplicate(pk, code, owner))

@@ -11,6 +11,8 @@ from kehu.accounts.models import User
 from kehu.core.api_schema import NamedChoiceField
 from kehu.customers.api.serializers import CustomerRefSerializer, VisibleCustomerField
 from kehu.customers.models import CustomerType, Industry, Region, Scale, Source
+from kehu.customers.sensitive import LEAD_MOBILE, field_level
+from kehu.customers.validators import mask_mobile
 from kehu.sales.models import Lead, LeadStatus, Opportunity, PipelineStage
 from kehu.sales.services.leads import MANUAL_STATUSES
 
@@ -32,6 +34,18 @@ class LeadSerializer(serializers.ModelSerializer):
             "version", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        """Field security: the mobile left out when hidden, masked when masked (the lead
+        pages show it the same way)."""
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        level = field_level(request.user if request else None, LEAD_MOBILE)
+        if level == "hidden":
+            data.pop("mobile", None)
+        elif level != "visible":
+            data["mobile"] = mask_mobile(data.get("mobile") or "")
+        return data
 
 
 class LeadInputSerializer(serializers.Serializer):

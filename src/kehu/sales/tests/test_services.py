@@ -9,6 +9,7 @@ from django.http import Http404
 
 from kehu.core.access import access_lead, access_opportunity
 from kehu.customers.models import Customer
+from kehu.customers.sensitive import mobile_index
 from kehu.customers.services import StaleEditError
 from kehu.customers.tests.factories import make_customer
 from kehu.sales import selectors
@@ -167,7 +168,9 @@ def test_converting_into_an_existing_customer_adds_the_person_as_contact(owner, 
     result = lead_convert(lead=lead, by=owner, customer=customer)
 
     assert result.customer == customer
-    assert customer.contacts.filter(mobile="13900002222", is_decision_maker=False).exists()
+    assert customer.contacts.filter(
+        mobile_hash=mobile_index("13900002222"), is_decision_maker=False
+    ).exists()
     assert Customer.objects.count() == 1
 
 

@@ -175,8 +175,6 @@ def test_a_definition_that_is_not_an_object_is_a_field_error_not_a_server_error(
 
     client = APIClient()
     client.force_authenticate(org.owner)
-    response = client.post(
-        "/api/v1/segments/", {"name": "x", "definition": [1, 2]}, format="json"
-    )
+    response = client.post("/api/v1/segments/", {"name": "x", "definition": [1, 2]}, format="json")
     assert response.status_code == 400
     assert "definition" in response.json()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from kehu.customers.models import Contact, Customer
+from kehu.customers.sensitive import mobile_index, mobile_last4_index
 from kehu.customers.validators import credit_code_check_char
 from kehu.dataquality.imports import writing
 from kehu.dataquality.imports.models import ImportAction, ImportRecord, ImportStatus
@@ -114,7 +115,9 @@ def test_fast_insert_writes_the_same_rows_and_history_as_bulk_create(owner, monk
     assert first.custom_fields == {}
     assert first.created_at.tzinfo is not None
     assert first.code in {r.customer_code for r in ImportRecord.objects.all()}
-    assert Contact.objects.get(customer=first).mobile_last4 == first.decision_maker.mobile[-4:]
+    contact = Contact.objects.get(customer=first)
+    assert contact.mobile_last4_hash == mobile_last4_index(first.decision_maker.mobile[-4:])
+    assert contact.mobile_hash == mobile_index(first.decision_maker.mobile)
 
 
 def test_fast_insert_ids_follow_the_table_sequence(owner, customer):

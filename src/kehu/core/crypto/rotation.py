@@ -1,0 +1,162 @@
+"""Re-encrypting stored values under the current key (``kehu rotate_keys``).
+
+Column by column, in batches by primary key, each batch in its own transaction: an interrupted
+run has lost nothing and the next run goes on where the old key's rows remain (rows already
+under the current key are read and skipped, never rewritten). Each row is updated only if it
+still holds the ciphertext that was read (``WHERE pk = … AND col = old``), so a value the
+application changed meanwhile — written under the current key anyway — is left alone: safe
+while the web server and worker run. Blind indexes do not change (their key never rotates).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from kehu.core.crypto import decrypt_text, encrypt_text, text_token, token_kid
+from kehu.core.crypto.fields import (
+    SEALED,
+    EncryptedTextField,
+    PartlyEncryptedJSONField,
+    is_sealed,
+)
+from kehu.core.crypto.keys import keyring
+
+
+@dataclass
+class ColumnResult:
+    label: str
+    rows: int = 0  # non-empty values looked at
+    rotated: int = 0
+    skipped: int = 0  # changed by someone else between the read and the update
+    done: bool = True  # False when stopped by max_rows (run again to go on)
+
+
+def rows_to_rotate(model, field: EncryptedTextField) -> int:
+    """Non-empty values in the column (for the progress bar's total; cheap count)."""
+    return model._base_manager.exclude(**{field.name: ""}).exclude(**{field.name: None}).count()
+
+
+def rotate_column(
+    model,
+    field: EncryptedTextField,
+    *,
+    batch: int = 1000,
+    max_rows: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> ColumnResult:
+    quote = connection.ops.quote_name
+    table, column = quote(model._meta.db_table), quote(field.column)
+    pk = quote(model._meta.pk.column)
+    result = ColumnResult(label=f"{model._meta.db_table}.{field.column}")
+    current = keyring().current
+    last = None
+    while True:
+        where = f"{pk} > %s AND " if last is not None else ""
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {pk}, {column} FROM {table} WHERE {where}"  # noqa: S608 (model names)
+                f"{column} <> '' ORDER BY {pk} LIMIT %s",
+                [last, batch] if last is not None else [batch],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                return result
+            examined = 0
+            for key, token in rows:
+                if max_rows is not None and result.rotated + result.skipped >= max_rows:
+                    result.done = False
+                    break
+                examined += 1
+                last = key
+                if token_kid(text_token(token)) == current:
+                    continue
+                new = encrypt_text(
+                    decrypt_text(token, context=field.purpose), context=field.purpose
+                )
+                cursor.execute(
+                    f"UPDATE {table} SET {column} = %s WHERE {pk} = %s AND {column} = %s",  # noqa: S608
+                    [new, key, token],
+                )
+                if cursor.rowcount:
+                    result.rotated += 1
+                else:
+                    result.skipped += 1
+        result.rows += examined
+        if on_batch:
+            on_batch(examined)
+        if not result.done:
+            return result
+
+
+def _needs_sealing(field: PartlyEncryptedJSONField, value, current: str, keys) -> bool:
+    if not isinstance(value, dict):
+        return False
+    for key, item in value.items():
+        if is_sealed(item):
+            if token_kid(text_token(item[SEALED])) != current:
+                return True
+        elif key in keys and item is not None:
+            return True  # a field marked sensitive after this value was written
+    return False
+
+
+def rotate_json_column(
+    model,
+    field: PartlyEncryptedJSONField,
+    *,
+    batch: int = 1000,
+    max_rows: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> ColumnResult:
+    """The same for a partly encrypted JSON column: old-key entries re-encrypted, and values
+    of keys marked sensitive since they were written encrypted now."""
+    from django.utils.module_loading import import_string
+
+    quote = connection.ops.quote_name
+    table, column = quote(model._meta.db_table), quote(field.column)
+    pk = quote(model._meta.pk.column)
+    # The value read back as text is compared as text (jsonb has no text equality).
+    compared = f"{column}::text" if connection.vendor == "postgresql" else column
+    result = ColumnResult(label=f"{model._meta.db_table}.{field.column}")
+    current = keyring().current
+    keys = import_string(field.sensitive_keys)()
+    last = None
+    while True:
+        where = f"WHERE {pk} > %s " if last is not None else ""
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {pk}, {compared} FROM {table} {where}"  # noqa: S608 (model names)
+                f"ORDER BY {pk} LIMIT %s",
+                [last, batch] if last is not None else [batch],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                return result
+            examined = 0
+            for key, raw in rows:
+                if max_rows is not None and result.rotated + result.skipped >= max_rows:
+                    result.done = False
+                    break
+                examined += 1
+                last = key
+                value = json.loads(raw) if isinstance(raw, str) else raw
+                if not _needs_sealing(field, value, current, keys):
+                    continue
+                new = field.get_db_prep_save(field.open(value), connection)
+                cursor.execute(
+                    f"UPDATE {table} SET {column} = %s WHERE {pk} = %s AND {compared} = %s",  # noqa: S608
+                    [new, key, raw],
+                )
+                if cursor.rowcount:
+                    result.rotated += 1
+                else:
+                    result.skipped += 1
+        result.rows += examined
+        if on_batch:
+            on_batch(examined)
+        if not result.done:
+            return result
