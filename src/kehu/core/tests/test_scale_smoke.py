@@ -81,3 +81,12 @@ def test_every_benchmark_scenario_runs_once_on_10k_generated_customers(db, list_
     cursor = list_bench.deep_cursor(None, "/customers/")
     admin = list_bench.client_for("bench_admin")
     list_bench.measure(admin, "/customers/", {"cursor": cursor}, iterations=1, warmup=0)
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """These tests read the English wording of messages; the default language is zh-hans."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -206,3 +206,12 @@ def test_erasure_reaches_the_merge_snapshot_that_could_bring_the_person_back(org
     assert NAME not in snapshot
     assert EMAIL not in snapshot
     assert _tables_containing(NAME) == []
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """These tests read the English wording of messages; the default language is zh-hans."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -317,3 +317,12 @@ def test_order_delete_is_refused_to_whoever_may_not_edit_the_customer(owner, tea
     with pytest.raises(PermissionDenied):
         order_delete(order=order, by=teammate)
     assert Order.objects.filter(pk=order.pk).exists()
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """These tests read the English wording of messages; the default language is zh-hans."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

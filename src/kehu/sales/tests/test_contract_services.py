@@ -554,3 +554,12 @@ def test_money_is_shown_with_its_currency_and_in_wan_in_chinese():
     with translation.override("zh-hans"):
         assert money_in(Decimal("525000"), "CNY") == "¥52.5万"
         assert money_in(Decimal("525000"), "USD") == "USD 52.5万"
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """These tests read the English wording of messages; the default language is zh-hans."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

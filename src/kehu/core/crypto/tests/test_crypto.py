@@ -11,7 +11,10 @@ from django.core.checks import Error
 from django.core.exceptions import FieldError
 from django.core.management import call_command
 from django.db import connection
+from django.utils import translation
 
+from kehu.accounts.security.models import TOTPDevice
+from kehu.accounts.security.totp import totp_device_start
 from kehu.core import crypto
 from kehu.core.crypto import DecryptionError, decrypt_bytes, encrypt_bytes
 from kehu.core.crypto.checks import check_encryption_keys
@@ -154,23 +157,27 @@ def test_the_raw_database_holds_no_known_mobile_number(keys, org):
     contact = customer.decision_maker
     contact_update(contact=contact, by=org.owner, data={"title": "总经理"}, expected_version=1)
     make_lead(owner=org.owner, mobile=KNOWN)
+    device = totp_device_start(user=org.owner)
     tables = {model._meta.db_table for model, _field in encrypted_columns()}
     assert {
         "customers_contact",
         "customers_historicalcontact",
         "sales_lead",
         "sales_historicallead",
+        "accounts_totpdevice",
     } <= tables
     for table in tables:
         for row in _raw_rows(table):
             for value in row:
                 assert KNOWN not in str(value), f"{table} holds the number in plain text"
                 assert KNOWN[-8:] not in str(value)
+                assert device.secret not in str(value), f"{table} holds the TOTP secret"
     for model, field in encrypted_columns():
         # Loading decrypts: every stored value is a valid token for its own column.
         list(model._base_manager.values_list(field.name))
     assert Contact.objects.get(mobile_hash=mobile_index(KNOWN)).mobile == KNOWN
     assert Lead.objects.get(mobile_hash=mobile_index(KNOWN)).mobile == KNOWN
+    assert TOTPDevice.objects.get(pk=device.pk).secret == device.secret
 
 
 @pytest.mark.django_db
@@ -264,3 +271,63 @@ def test_rotation_encrypts_values_of_a_field_marked_sensitive_later_and_rotates_
         raw = cursor.fetchone()[0]
     assert "E12345678" not in raw
     assert Customer.objects.get(pk=customer.pk).custom_fields == {"passport": "E12345678"}
+
+
+@pytest.mark.django_db
+def test_rotation_re_encrypts_recycle_bin_snapshots_and_totp_secrets_and_can_resume(keys, org):
+    from kehu.recyclebin.models import DeletedRecord
+    from kehu.recyclebin.services import recyclebin_delete, snapshot_document
+
+    items = [
+        recyclebin_delete(obj=make_lead(owner=org.owner, mobile=KNOWN), by=org.owner)
+        for _n in range(3)
+    ]
+    device = totp_device_start(user=org.owner)
+    documents = {item.pk: snapshot_document(item) for item in items}
+    keys("k1", "k0")
+
+    call_command("rotate_keys", "--batch", "2", "--max-rows", "1", stdout=io.StringIO())
+    kids = [
+        crypto.token_kid(bytes(p)) for p in DeletedRecord.objects.values_list("payload", flat=True)
+    ]
+    assert sorted(kids) == ["k0", "k0", "k1"]  # one done, then stopped
+    out = io.StringIO()
+    with translation.override("en"):
+        call_command("rotate_keys", "--batch", "2", stdout=out)
+    assert "recyclebin_deletedrecord.payload: 2 re-encrypted" in out.getvalue()
+
+    kids = {
+        crypto.token_kid(bytes(p)) for p in DeletedRecord.objects.values_list("payload", flat=True)
+    }
+    assert kids == {"k1"}
+    assert set(_kids("accounts_totpdevice", "secret")) == {"k1"}
+    keys("k1")  # the old key can go: everything still opens
+    for item in DeletedRecord.objects.all():
+        assert snapshot_document(item) == documents[item.pk]
+    assert TOTPDevice.objects.get(pk=device.pk).secret == device.secret
+
+
+@pytest.mark.django_db
+def test_the_totp_migration_encrypts_secrets_stored_in_plain_text(keys, org):
+    import importlib
+    from types import SimpleNamespace
+
+    migration = importlib.import_module("kehu.accounts.migrations.0006_encrypt_totp_secret")
+    device = totp_device_start(user=org.owner)
+    with connection.cursor() as cursor:  # a secret as stored before the migration
+        cursor.execute(
+            "UPDATE accounts_totpdevice SET secret = %s WHERE id = %s",
+            ["JBSWY3DPEHPK3PXP", device.pk],
+        )
+    migration.encrypt_secrets(None, SimpleNamespace(connection=connection))
+    assert "JBSWY3DPEHPK3PXP" not in str(_raw_rows("accounts_totpdevice"))
+    assert TOTPDevice.objects.get(pk=device.pk).secret == "JBSWY3DPEHPK3PXP"
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """These tests read the English wording of messages; the default language is zh-hans."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
