@@ -89,8 +89,12 @@ class DashboardContractsExpiringSerializer(serializers.Serializer):
 
 
 class DashboardPaymentsOverdueSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    amounts = DashboardAmountSerializer(many=True, help_text="Outstanding (planned − received).")
+    count = serializers.IntegerField(
+        help_text="Contracts (not terminated) with an overdue instalment: the rows of `url`."
+    )
+    amounts = DashboardAmountSerializer(
+        many=True, help_text="Outstanding on the overdue instalments (planned − received)."
+    )
     url = serializers.CharField()
 
 

@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("customers:list")
+    """Users land on their dashboard (销售看板), as in the systems they come from."""
+    return redirect("analytics:dashboard")
 
 
 @require_GET

@@ -10,7 +10,14 @@ from django.shortcuts import get_object_or_404
 from kehu.accounts.models import User
 from kehu.core.access import visible_pool_entries, visible_pool_events, visible_pools
 from kehu.customers.models import Contact
-from kehu.pool.models import AssignmentRule, Pool, PoolEntry, PoolEvent, PoolRule
+from kehu.pool.models import (
+    AssignmentRule,
+    AssignmentScope,
+    Pool,
+    PoolEntry,
+    PoolEvent,
+    PoolRule,
+)
 
 
 def pool_entry_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[PoolEntry]:
@@ -65,6 +72,22 @@ def pool_event_list(*, user: User, pool=None, action: str = "") -> QuerySet[Pool
 
 def pool_list(*, user: User):
     return visible_pools(user).prefetch_related("rules", "departments", "administrators")
+
+
+def lead_rules_cover(*, user: User) -> bool:
+    """Whether an active lead rule serves `user`'s team: it names them, or its team is their
+    department, one above it or one below it. The lead form then leaves the owner to the
+    rules by default."""
+    from kehu.accounts.selectors import department_ancestor_ids, department_subtree_ids
+
+    departments = set(department_ancestor_ids(user.department_id)) | department_subtree_ids(
+        user.department_id
+    )
+    return (
+        AssignmentRule.objects.filter(scope=AssignmentScope.LEADS, is_active=True)
+        .filter(Q(department_id__in=departments) | Q(members=user))
+        .exists()
+    )
 
 
 def assignment_rule_list() -> QuerySet[AssignmentRule]:

@@ -21,6 +21,7 @@ from kehu.customers.forms import (
 )
 from kehu.customers.models import CustomerType, Industry, Region, Scale, Source
 from kehu.customers.sensitive import mobile_index, mobile_last4_index
+from kehu.pool.selectors import lead_rules_cover
 from kehu.sales.models import Lead, LeadStatus, Opportunity, PipelineStage
 from kehu.sales.services.leads import LEAD_FIELDS
 from kehu.sales.services.opportunities import OPPORTUNITY_FIELDS
@@ -66,12 +67,20 @@ class LeadForm(ServiceErrorsMixin, BootstrapForm):
                     "version": instance.version,
                 }
                 if instance
-                else {"owner": user.pk}
+                else {"owner": None if lead_rules_cover(user=user) else user.pk}
             )
         super().__init__(*args, **kwargs)
         owners = assignable_users(user)
         if instance is not None:
             owners = owners | User.objects.filter(pk=instance.owner_id)
+        else:
+            # A new lead may be left to the assignment rules (分配规则): the empty choice.
+            self.fields["owner"].required = False
+            self.fields["owner"].empty_label = _("Assign automatically (by the rules)")
+            self.fields["owner"].help_text = _(
+                "Automatic: the lead assignment rules pick the owner; when none applies, you "
+                "own the lead."
+            )
         self.fields["owner"].queryset = owners.order_by("id")
         self.fields["industry"] = PresetChoiceField(
             Industry, label=_("industry"), required=False, keep=instance and instance.industry_id

@@ -139,7 +139,7 @@ def contract_list(*, user: User, today: dt.date | None = None) -> QuerySet[Contr
         .annotate(
             planned_total=_payment_total("planned_amount"),
             received_total=_payment_total("received_amount"),
-            has_overdue=Exists(Payment.objects.overdue(today).filter(contract=OuterRef("pk"))),
+            has_overdue=_has_overdue(today),
         )
     )
 
@@ -179,10 +179,19 @@ def with_overdue_payments(
 ) -> QuerySet[Contract]:
     """`contracts` (already scoped) that have (or, with overdue=False, lack) an overdue
     instalment."""
-    late = Exists(
-        Payment.objects.overdue(today or timezone.localdate()).filter(contract=OuterRef("pk"))
-    )
+    late = _has_overdue(today or timezone.localdate())
     return contracts.filter(late if overdue else ~late)
+
+
+def _has_overdue(today: dt.date) -> Exists:
+    """An instalment overdue as of `today` on a contract that still counts: a terminated
+    contract's open instalments are not chased (payments_overdue leaves them out too), so the
+    flag, the list filter and the dashboard figure agree."""
+    return Exists(
+        Payment.objects.overdue(today)
+        .exclude(contract__status="terminated")
+        .filter(contract=OuterRef("pk"))
+    )
 
 
 def payment_order() -> QuerySet[Payment]:

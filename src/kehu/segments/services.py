@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from simple_history.utils import bulk_update_with_history
 
 from kehu.accounts.models import Department, User
@@ -138,6 +141,24 @@ def segment_assign_plan(*, segment: Segment, by: User, to_user: User | None) -> 
     )
 
 
+def _notify_new_owner(*, segment: Segment, to_user: User, by: User, count: int) -> None:
+    """One notification per assignment, not one per customer: the list of their customers
+    (filtered to them) is where the new owner starts."""
+    from kehu.interactions.services import notification_create
+
+    with translation.override(settings.LANGUAGE_CODE):
+        notification_create(
+            recipient=to_user,
+            title=ngettext(
+                "%(by)s assigned you %(n)d customer from segment %(name)s",
+                "%(by)s assigned you %(n)d customers from segment %(name)s",
+                count,
+            )
+            % {"by": by.display_name, "n": count, "name": segment.name},
+            url=f"{reverse('customers:list')}?owner={to_user.pk}",
+        )
+
+
 def segment_assign(*, segment: Segment, to_user: User, by: User) -> AssignPlan:
     """Make `to_user` the owner of every customer of the target list that `by` may edit.
 
@@ -183,6 +204,8 @@ def segment_assign(*, segment: Segment, to_user: User, by: User) -> AssignPlan:
             default_change_reason=_("Assigned from segment %(name)s") % {"name": segment.name},
         )
         CustomerShare.objects.filter(customer_id__in=ids, user=to_user).delete()
+        if customers and to_user.pk != by.pk:
+            _notify_new_owner(segment=segment, to_user=to_user, by=by, count=len(customers))
     return AssignPlan(
         to_move=len(customers),
         already_owned=plan.already_owned,

@@ -85,4 +85,4 @@ def test_administrator_sets_up_two_factor_and_pages_pass_the_policy(live_server,
     TOTPDevice.objects.filter(user=org.administrator).update(last_step=None)
     page.fill("input[name=code]", pyotp.TOTP(secret).now())
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/customers/$"))
+    page.wait_for_url(re.compile(r"/dashboard/$"))

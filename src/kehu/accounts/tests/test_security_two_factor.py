@@ -79,6 +79,21 @@ def test_confirming_the_device_shows_ten_recovery_codes_and_opens_the_app(client
     assert AccessEvent.objects.filter(user=administrator, outcome=AccessOutcome.SUCCESS).exists()
 
 
+def test_without_a_next_page_the_recovery_codes_continue_to_the_dashboard(client, administrator):
+    # The default landing page is a setting holding a URL name: the link must be its path.
+    sign_in(client, "administrator")
+    client.get(reverse("two-factor"))
+    secret = TOTPDevice.objects.get(user=administrator).secret
+
+    response = client.post(
+        reverse("two-factor"), {"action": "confirm", "code": pyotp.TOTP(secret).now()}
+    )
+
+    assert f'href="{reverse("analytics:dashboard")}" data-testid="continue"' in (
+        response.content.decode()
+    )
+
+
 def test_a_wrong_set_up_code_is_refused(english, administrator):
     sign_in(english, "administrator")
     english.get(reverse("two-factor"))
@@ -202,7 +217,7 @@ def test_administrators_cannot_turn_two_factor_off(client, administrator):
 def test_user_without_a_device_signs_in_with_the_password_only(client, owner):
     response = sign_in(client, "owner")
 
-    assert response["Location"] == reverse("customers:list")
+    assert response["Location"] == reverse("analytics:dashboard")
     assert client.session[VERIFIED_SESSION_KEY] is True
 
 

@@ -19,16 +19,16 @@ def test_home_sends_anonymous_users_to_login(client, db):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_home_redirects_to_the_customer_list(client, owner):
+def test_home_redirects_to_the_dashboard(client, owner):
     client.force_login(owner)
 
     response = client.get("/")
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("customers:list")
+    assert response["Location"] == reverse("analytics:dashboard")
 
 
-def test_login_with_the_right_password_opens_the_customer_list(client, owner):
+def test_login_with_the_right_password_opens_the_dashboard(client, owner):
     page = client.get(reverse("login"))
 
     response = client.post(reverse("login"), {"username": "owner", "password": "pw-Kehu-2026"})
@@ -36,7 +36,7 @@ def test_login_with_the_right_password_opens_the_customer_list(client, owner):
     assert page.status_code == 200
     assert 'name="username"' in page.content.decode()
     assert response.status_code == 302
-    assert response["Location"] == reverse("customers:list")
+    assert response["Location"] == reverse("analytics:dashboard")
 
 
 def test_login_with_a_wrong_password_says_so(client, owner):

@@ -315,6 +315,13 @@ class ProbableDuplicateSerializer(serializers.Serializer):
     name = serializers.CharField(help_text=_("Empty when not visible."))
     url = serializers.CharField(help_text=_("Empty when not visible."))
     reasons = serializers.ListField(child=serializers.CharField())
+    pool_entry_id = serializers.IntegerField(
+        allow_null=True,
+        help_text=_(
+            "A hidden record waiting in an open public pool you may claim from: its pool entry, "
+            "to claim with POST /api/v1/pool-entries/{id}/claim/. Null otherwise."
+        ),
+    )
 
 
 class DuplicateConflictSerializer(serializers.Serializer):

@@ -21,7 +21,7 @@ def sign_in(page, base: str, username: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/customers/$"), wait_until="domcontentloaded")
+    page.wait_for_url(re.compile(r"/dashboard/$"), wait_until="domcontentloaded")
 
 
 def seed_inbox_for_screenshot(org) -> None:

@@ -41,7 +41,7 @@ def test_owner_reveals_a_mobile_and_an_id_number_and_both_are_logged(live_server
     page.fill("input[name=username]", "owner")
     page.fill("input[name=password]", "pw-Kehu-2026")
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/customers/$"))
+    page.wait_for_url(re.compile(r"/dashboard/$"))
 
     page.goto(f"{base}/customers/{customer.pk}/")
     assert MOBILE not in page.content()

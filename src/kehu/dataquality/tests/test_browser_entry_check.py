@@ -28,7 +28,7 @@ def test_warning_appears_while_typing_and_the_owner_can_be_asked(live_server, br
     page.fill("input[name=username]", "outsider")
     page.fill("input[name=password]", "pw-Kehu-2026")
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/customers/$"))
+    page.wait_for_url(re.compile(r"/dashboard/$"))
 
     page.goto(f"{base}/customers/new/")
     page.fill("#id_name", "杭州西湖数据科技（杭州）有限公司")

@@ -214,6 +214,7 @@ def test_api_409_to_an_outsider_names_only_code_and_owner(org, existing):
         "name": "",
         "url": "",
         "reasons": [],
+        "pool_entry_id": None,  # not in a pool the outsider may claim from
     }
 
 

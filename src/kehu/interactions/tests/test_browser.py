@@ -58,7 +58,7 @@ def test_sales_rep_logs_an_interaction_and_finds_the_task_in_my_tasks(live_serve
     page.fill("input[name=username]", "owner")
     page.fill("input[name=password]", "pw-Kehu-2026")
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/customers/$"))
+    page.wait_for_url(re.compile(r"/dashboard/$"))
 
     # Open the customer and the quick entry form from the header's "log interaction".
     page.goto(f"{base}/customers/{customer.pk}/")

@@ -184,3 +184,53 @@ def test_pool_settings_change_with_the_version_read_and_not_by_members(org, entr
     assert done.status_code == 200
     assert done.data["is_open"] is False
     assert stale.status_code == 409
+
+
+# --- the duplicate check points members to the pool (撞单 → 领取) -------------------------------
+def _check(user, entry):
+    return api(user).post(
+        "/api/v1/customers/duplicate-check/",
+        {"name": entry.customer.name, "contact_name": "王建国", "mobile": MOBILE},
+        format="json",
+    )
+
+
+def test_duplicate_check_gives_a_member_the_pool_entry_to_claim(org, entry):
+    response = _check(org.teammate, entry)
+
+    assert response.status_code == 200
+    found = next(d for d in response.data if d["code"] == entry.customer.code)
+    assert found["visible"] is False
+    assert found["pool_entry_id"] == entry.pk
+    claimed = api(org.teammate).post(f"/api/v1/pool-entries/{found['pool_entry_id']}/claim/")
+    assert claimed.status_code == 200
+
+
+def test_duplicate_check_tells_a_non_member_nothing_about_the_pool(org, entry):
+    response = _check(org.outsider, entry)
+
+    assert response.status_code == 200
+    found = next(d for d in response.data if d["code"] == entry.customer.code)
+    assert found["pool_entry_id"] is None
+    assert (found["visible"], found["name"], found["url"], found["reasons"]) == (False, "", "", [])
+    assert f'"pool_entry_id":{entry.pk}' not in response.content.decode()
+
+
+def test_the_409_on_create_carries_the_pool_entry_for_a_member_only(org, entry):
+    from kehu.customers.tests.test_api import payload
+
+    data = payload(name=entry.customer.name, decision_maker={"name": "王建国", "mobile": MOBILE})
+    member = api(org.teammate).post("/api/v1/customers/", data, format="json")
+    outsider = api(org.outsider).post("/api/v1/customers/", data, format="json")
+
+    assert member.status_code == outsider.status_code == 409
+    assert [d["pool_entry_id"] for d in member.data["duplicates"]] == [entry.pk]
+    assert [d["pool_entry_id"] for d in outsider.data["duplicates"]] == [None]
+
+
+def test_pool_entry_id_of_a_duplicate_is_documented(org):
+    schema = api(org.administrator).get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+    field = schema["components"]["schemas"]["ProbableDuplicate"]["properties"]["pool_entry_id"]
+    assert field["nullable"] is True
+    assert "claim" in field["description"]

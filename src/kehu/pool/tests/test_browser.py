@@ -25,7 +25,7 @@ def test_member_claims_from_the_pool_and_hits_the_daily_limit(live_server, brows
     page.fill("input[name=username]", "teammate")
     page.fill("input[name=password]", "pw-Kehu-2026")
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/customers/$"))
+    page.wait_for_url(re.compile(r"/dashboard/$"))
     page.goto(f"{base}/pool/")
     if want_screenshots():
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

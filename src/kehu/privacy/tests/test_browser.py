@@ -22,7 +22,7 @@ def test_owner_records_and_withdraws_a_consent(live_server, browser_page):
     page.fill("input[name=username]", "owner")
     page.fill("input[name=password]", "pw-Kehu-2026")
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/customers/$"))
+    page.wait_for_url(re.compile(r"/dashboard/$"))
     page.goto(f"{base}/customers/{customer.pk}/")
 
     summary = page.locator("#consent-summary")

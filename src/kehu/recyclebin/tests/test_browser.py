@@ -22,7 +22,7 @@ def test_owner_deletes_a_customer_and_restores_it_from_the_bin(live_server, brow
     page.fill("input[name=username]", "owner")
     page.fill("input[name=password]", "pw-Kehu-2026")
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/customers/$"))
+    page.wait_for_url(re.compile(r"/dashboard/$"))
 
     page.goto(f"{base}/customers/{customer.pk}/")
     page.on("dialog", lambda dialog: dialog.accept())

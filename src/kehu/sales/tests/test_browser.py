@@ -26,7 +26,7 @@ def test_sales_rep_drags_an_opportunity_across_the_board(live_server, browser_pa
     page.fill("input[name=username]", "owner")
     page.fill("input[name=password]", "pw-Kehu-2026")
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/customers/$"))
+    page.wait_for_url(re.compile(r"/dashboard/$"))
     # Wide enough for all six columns: a drop target that must first be scrolled into view
     # (the board scrolls sideways) breaks the drag that Playwright has already started.
     page.set_viewport_size({"width": 1920, "height": 1000})

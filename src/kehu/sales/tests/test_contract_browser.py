@@ -23,7 +23,7 @@ def test_sales_rep_enters_a_contract_and_records_a_payment(live_server, browser_
     page.fill("input[name=username]", "owner")
     page.fill("input[name=password]", "pw-Kehu-2026")
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/customers/$"))
+    page.wait_for_url(re.compile(r"/dashboard/$"))
 
     page.goto(f"{base}/customers/{customer.pk}/")
     new_contract = page.locator(

@@ -91,6 +91,96 @@ def test_sales_rep_captures_a_lead_through_the_form(client, owner):
     assert lead.created_by == owner
 
 
+# --- leads left to the assignment rules (分配规则) -------------------------------------------
+def _lead_rule(org, **data):
+    from kehu.pool.services.assignment import assignment_rule_save
+
+    members = data.pop("members", None)
+    return assignment_rule_save(
+        by=org.administrator,
+        data={"name": "华东线索", "scope": "leads", "department": org.east, **data},
+        members=members,
+    )
+
+
+def _capture(client, user, owner=""):
+    return login(client, user).post(
+        "/sales/leads/new/",
+        {
+            "name": "黄磊",
+            "company": "武汉光谷生物医药有限公司",
+            "email": "huang@example.com",
+            "source": "phone",
+            "owner": owner,
+        },
+    )
+
+
+def test_lead_form_leaves_the_owner_to_the_rules_by_default_when_a_rule_serves_the_team(
+    client, org, english
+):
+    _lead_rule(org, members=[org.teammate])
+
+    page = login(client, org.owner).get("/sales/leads/new/")
+    response = _capture(client, org.owner)
+
+    form = page.context["form"]
+    assert form.initial["owner"] is None
+    assert "Assign automatically (by the rules)" in page.content.decode()
+    lead = Lead.objects.get()
+    assert lead.owner == org.teammate
+    assert lead.created_by == org.owner
+    assert response.status_code == 302
+
+
+def test_lead_form_defaults_to_the_creator_without_a_rule_for_their_team(client, org):
+    _lead_rule(org, department=org.north, name="华北线索")
+
+    page = login(client, org.owner).get("/sales/leads/new/")
+
+    assert page.context["form"].initial["owner"] == org.owner.pk
+
+
+def test_automatic_owner_falls_back_to_the_creator_when_no_rule_applies(client, org):
+    response = _capture(client, org.owner)
+
+    lead = Lead.objects.get()
+    assert lead.owner == org.owner
+    assert response["Location"] == f"/sales/leads/{lead.pk}/"
+
+
+def test_a_chosen_owner_on_the_form_is_kept_even_with_a_rule(client, org):
+    _lead_rule(org, members=[org.teammate])
+
+    _capture(client, org.owner, owner=org.owner.pk)
+
+    assert Lead.objects.get().owner == org.owner
+
+
+def test_a_lead_assigned_out_of_sight_sends_the_creator_to_the_list(client, org):
+    # The rule gives the lead to the outsider, whose leads the creator may not open.
+    _lead_rule(org, members=[org.outsider], department=None)
+
+    response = _capture(client, org.owner)
+
+    assert Lead.objects.get().owner == org.outsider
+    assert response["Location"] == "/sales/leads/"
+
+
+def test_editing_a_lead_still_needs_an_owner(client, org, english):
+    lead = make_lead(owner=org.owner)
+
+    response = login(client, org.owner).post(
+        f"/sales/leads/{lead.pk}/edit/",
+        {"name": "黄磊", "source": "phone", "owner": "", "version": lead.version},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["owner"]
+    lead.refresh_from_db()
+    assert lead.owner == org.owner
+
+
 def test_lead_form_shows_the_error_next_to_the_field(client, owner, english):
     response = login(client, owner).post(
         "/sales/leads/new/", {"name": "黄磊", "mobile": "123", "source": "phone", "owner": owner.pk}

@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kehu.core.access import access_lead, visible_customers
-from kehu.core.permissions import can_change_lead, can_create_lead
+from kehu.core.api import client_ip
+from kehu.core.htmx import is_partial, vary_on_htmx
+from kehu.core.permissions import can_change_lead, can_create_lead, can_unmask_lead
 from kehu.customers.forms import save_through
 from kehu.sales import selectors
 from kehu.sales.forms import ConvertLeadForm, LeadFilterForm, LeadForm, LeadStatusForm
@@ -46,7 +48,17 @@ def lead_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.map_service_errors(exc)
         else:
-            messages.success(request, _("Lead %(name)s was created.") % {"name": lead.name})
+            if lead.owner_id != request.user.pk:
+                messages.success(
+                    request,
+                    _("Lead %(name)s was created and assigned to %(owner)s.")
+                    % {"name": lead.name, "owner": lead.owner.display_name},
+                )
+            else:
+                messages.success(request, _("Lead %(name)s was created.") % {"name": lead.name})
+            if not selectors.lead_list(user=request.user).filter(pk=lead.pk).exists():
+                # Assigned by the rules to someone outside the creator's data scope.
+                return redirect("sales:lead-list")
             return redirect("sales:lead-detail", lead.pk)
     return render(request, "sales/lead_form.html", {"form": form})
 
@@ -54,14 +66,31 @@ def lead_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    lead = access_lead(request.user, pk)
+    return _render_detail(request, access_lead(request.user, pk))
+
+
+def _render_detail(request: HttpRequest, lead, *, revealed: str | None = None) -> HttpResponse:
     context = {
         "lead": lead,
         "can_change": can_change_lead(request.user, lead),
+        "can_unmask": can_unmask_lead(request.user, lead),
+        "revealed_mobile": revealed,
         "status_form": LeadStatusForm(initial={"status": lead.status}),
         "history": selectors.lead_history(lead=lead),
     }
     return render(request, "sales/lead_detail.html", context)
+
+
+@login_required
+@require_POST
+def lead_unmask(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reveal the lead's mobile number (masked on every page); the service checks and logs."""
+    lead = access_lead(request.user, pk)
+    mobile = services.lead_unmask(lead=lead, by=request.user, ip_address=client_ip(request))
+    if is_partial(request):
+        context = {"lead": lead, "mobile": mobile}
+        return vary_on_htmx(render(request, "sales/_lead_mobile_revealed.html", context))
+    return vary_on_htmx(_render_detail(request, lead, revealed=mobile))
 
 
 @login_required

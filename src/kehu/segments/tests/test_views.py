@@ -407,4 +407,34 @@ def test_assigning_to_someone_outside_the_write_scope_is_refused(client, org, cu
     assert not Customer.objects.filter(owner=org.service).exists()
 
 
+def test_the_new_owner_is_notified_once_per_assignment(org, customers):
+    from kehu.interactions.models import Notification
+    from kehu.segments.services import segment_assign
+
+    segment = segment_create(by=org.manager, name="全部意向", definition=INTERESTED)
+
+    segment_assign(segment=segment, to_user=org.teammate, by=org.manager)
+    again = segment_assign(segment=segment, to_user=org.teammate, by=org.manager)
+
+    notes = list(Notification.objects.filter(recipient=org.teammate))
+    assert again.to_move == 0  # nothing moved the second time: no second notification
+    assert len(notes) == 1
+    assert "2" in notes[0].title
+    assert segment.name in notes[0].title
+    assert notes[0].url == f"{reverse('customers:list')}?owner={org.teammate.pk}"
+    assert not Notification.objects.exclude(recipient=org.teammate).exists()
+
+
+def test_assigning_to_oneself_sends_no_notification(org, customers):
+    from kehu.interactions.models import Notification
+    from kehu.segments.services import segment_assign
+
+    segment = segment_create(by=org.manager, name="全部意向", definition=INTERESTED)
+
+    result = segment_assign(segment=segment, to_user=org.manager, by=org.manager)
+
+    assert result.to_move == 3
+    assert not Notification.objects.exists()
+
+
 pytestmark = pytest.mark.django_db
