@@ -186,6 +186,22 @@ def can_change_lead(user: User, lead) -> bool:
     return can_edit_lead(user, lead)
 
 
+def can_unmask_lead(user: User, lead) -> bool:
+    """Reveal a lead's mobile number: field security must make ``lead.mobile`` visible to one
+    of the user's roles, then the role's unmask scope decides (every visible lead, or those
+    the user may edit). Assumes `lead` was fetched through access.py."""
+    from kehu.customers.sensitive import LEAD_MOBILE, field_level
+
+    if field_level(user, LEAD_MOBILE) != "visible":
+        return False
+    scope = user_rights(user).unmask_scope
+    if scope == UnmaskScope.VISIBLE:
+        return True
+    if scope == UnmaskScope.EDITABLE:
+        return can_edit_lead(user, lead)
+    return False
+
+
 def can_create_opportunity(user: User, customer: Customer) -> bool:
     """Opportunities are opened by whoever may edit the customer."""
     return can_edit_customer(user, customer)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -29,12 +30,14 @@ from django.utils.translation import gettext as _
 
 from kehu.audit.models import AuditAction
 from kehu.audit.services import audit_event_record
-from kehu.core.crypto import decrypt_bytes, encrypt_bytes
+from kehu.core.crypto import DecryptionError, decrypt_bytes, encrypt_bytes
 from kehu.core.permissions import can_purge_deleted, can_restore_deleted
-from kehu.recyclebin.models import DeletedRecord
+from kehu.recyclebin.models import DeletedRecord, model_of
 
 if TYPE_CHECKING:
     from kehu.accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 CONTACT_LABEL = "customers.contact"
 CUSTOMER_LABEL = "customers.customer"
@@ -45,9 +48,13 @@ def retention_days() -> int:
 
 
 # --- sealing ----------------------------------------------------------------------------------
-def _context(item: DeletedRecord) -> bytes:
+def sealed_context(model: str, object_id: str) -> bytes:
     # Binds a payload to its record: a sealed snapshot copied onto another row does not open.
-    return f"recyclebin:{item.model}:{item.object_id}".encode()
+    return f"recyclebin:{model}:{object_id}".encode()
+
+
+def _context(item: DeletedRecord) -> bytes:
+    return sealed_context(item.model, item.object_id)
 
 
 def _json_default(value: Any) -> str:
@@ -323,11 +330,40 @@ def recyclebin_restore(*, item: DeletedRecord, by: User) -> models.Model:
 
 
 # --- purge ------------------------------------------------------------------------------------
+def _stored_files(item: DeletedRecord) -> list[tuple[Any, str]]:
+    """(storage, name) of every file a snapshot's rows refer to (contract attachments): the
+    delete left them in storage so that a restore brings them back; a purge removes them."""
+    try:
+        document = snapshot_document(item)
+    except DecryptionError:
+        logger.warning("recycle bin item %s does not open; its files stay in storage", item.pk)
+        return []
+    files = []
+    for row in document["rows"]:
+        model = model_of(row["model"])
+        if model is None:
+            continue
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.FileField) and row["fields"].get(field.name):
+                files.append((field.storage, row["fields"][field.name]))
+    return files
+
+
+def _delete_files_on_commit(files: list[tuple[Any, str]]) -> None:
+    def delete() -> None:
+        for storage, name in files:
+            storage.delete(name)
+
+    if files:
+        transaction.on_commit(delete)  # a purge that rolls back keeps its files
+
+
 def recyclebin_purge(*, item: DeletedRecord, by: User) -> None:
-    """Delete for good, before the retention period ends."""
+    """Delete for good, before the retention period ends (with the stored files of its rows)."""
     if not can_purge_deleted(by):
         raise PermissionDenied
     with transaction.atomic():
+        _delete_files_on_commit(_stored_files(item))
         DeletedRecord.objects.filter(pk=item.pk).delete()
         audit_event_record(
             action=AuditAction.DELETE,
@@ -342,9 +378,12 @@ def recyclebin_purge(*, item: DeletedRecord, by: User) -> None:
 def recyclebin_purge_expired(*, now: dt.datetime | None = None) -> int:
     """The scheduler's daily sweep: items whose retention period is over are deleted for good."""
     with transaction.atomic():
-        count, _per_model = DeletedRecord.objects.filter(
+        expired = DeletedRecord.objects.select_for_update().filter(
             purge_after__lte=now or timezone.now()
-        ).delete()
+        )
+        for item in expired.iterator():
+            _delete_files_on_commit(_stored_files(item))
+        count, _per_model = expired.delete()
         if count:
             audit_event_record(
                 action=AuditAction.DELETE,

@@ -10,6 +10,7 @@ urlpatterns = [
     path("leads/<int:pk>/", views.lead_detail, name="lead-detail"),
     path("leads/<int:pk>/edit/", views.lead_edit, name="lead-edit"),
     path("leads/<int:pk>/status/", views.lead_status, name="lead-status"),
+    path("leads/<int:pk>/unmask/", views.lead_unmask, name="lead-unmask"),
     path("leads/<int:pk>/delete/", views.lead_delete, name="lead-delete"),
     path("leads/<int:pk>/convert/", views.lead_convert, name="lead-convert"),
     path("opportunities/", views.opportunity_list, name="opportunity-list"),

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.crypto.fields import EncryptedTextField
+
 
 class AccessOutcome(models.TextChoices):
     SUCCESS = "success", _("Signed in")
@@ -56,8 +58,9 @@ class AccessEvent(models.Model):
 
 
 class TOTPDevice(models.Model):
-    """An authenticator app of one user. The secret is stored as is (the field encryption of
-    issue 6 item 1 will cover it); ``last_step`` refuses a code that was already used."""
+    """An authenticator app of one user. The secret is encrypted at rest (AES-GCM, bound to
+    this column) and re-encrypted by ``kehu rotate_keys``; ``last_step`` refuses a code that
+    was already used."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -65,7 +68,7 @@ class TOTPDevice(models.Model):
         on_delete=models.CASCADE,
         related_name="totp_device",
     )
-    secret = models.CharField(_("secret"), max_length=64)
+    secret = EncryptedTextField(_("secret"), max_length=64, purpose="accounts.totpdevice.secret")
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     last_step = models.BigIntegerField(_("last used time step"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -2,7 +2,11 @@
 
 Header: magic ``KEHUBAK`` + version (1 byte), engine (1 byte: 1 SQLite, 2 PostgreSQL),
 key id (8 ASCII hex: the start of the key's SHA-256), nonce prefix (8 bytes), chunk size
-(4 bytes). Each chunk: its length (4 bytes), then ciphertext with the GCM tag. A chunk's nonce
+(4 bytes). Version 2 then has the manifest: its length (4 bytes) and an encrypted JSON object
+(nonce: the prefix + 0xFFFFFFFF; associated data: the header + ``manifest``) naming the
+encryption keys (id and fingerprint) the database's encrypted fields need, so a restore can
+refuse, before it touches anything, a backup whose fields this installation cannot decrypt.
+Each chunk: its length (4 bytes), then ciphertext with the GCM tag. A chunk's nonce
 is the prefix + its number; its associated data is the header + its number + a last-chunk
 flag, so reordered, dropped, truncated or edited chunks all fail authentication.
 """
@@ -12,6 +16,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
+import json
 import os
 import secrets
 import struct
@@ -25,7 +31,10 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 MAGIC = b"KEHUBAK"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 1: before the manifest
+_MANIFEST_INDEX = 0xFFFFFFFF  # a nonce no chunk uses
+_MANIFEST_MAX = 64 * 1024
 ENGINES = {"sqlite": 1, "postgresql": 2}
 CHUNK_SIZE = 1024 * 1024
 _HEADER = struct.Struct(">7sBB8s8sI")
@@ -75,6 +84,11 @@ def backup_key(*, create: bool) -> bytes:
     return _decode_key(path.read_text(), str(path))
 
 
+def key_fingerprint(key: bytes) -> str:
+    """Tells keys apart without revealing them (HMAC of a fixed label under the key)."""
+    return hmac.new(key, b"kehu key fingerprint v1", "sha256").hexdigest()[:16]
+
+
 def _header(engine: str, key: bytes, prefix: bytes, chunk_size: int) -> bytes:
     return _HEADER.pack(MAGIC, VERSION, ENGINES[engine], key_id(key).encode(), prefix, chunk_size)
 
@@ -95,13 +109,21 @@ def encrypt_stream(
     engine: str,
     chunk_size: int = CHUNK_SIZE,
     progress: Callable[[int], object] = lambda n: None,
+    manifest: dict | None = None,
 ) -> None:
     """Encrypt `source` into `target` chunk by chunk: memory use is one chunk, whatever the
-    size of the database."""
+    size of the database. `manifest` (JSON) is sealed after the header."""
     aead = AESGCM(key)
     prefix = secrets.token_bytes(8)
     header = _header(engine, key, prefix, chunk_size)
     target.write(header)
+    sealed = aead.encrypt(
+        _nonce(prefix, _MANIFEST_INDEX),
+        json.dumps(manifest or {}, sort_keys=True).encode(),
+        header + b"manifest",
+    )
+    target.write(_LENGTH.pack(len(sealed)))
+    target.write(sealed)
     index = 0
     chunk = source.read(chunk_size)
     while True:
@@ -124,7 +146,7 @@ def read_header(source: BinaryIO) -> tuple[bytes, str, str, bytes, int]:
     magic, version, engine, kid, prefix, chunk_size = _HEADER.unpack(raw)
     if magic != MAGIC:
         raise BackupError(_("This is not a Kehu backup file."))
-    if version != VERSION:
+    if version not in READABLE_VERSIONS:
         raise BackupError(
             _("This backup has format version %(version)s, which this Kehu cannot read.")
             % {"version": version}
@@ -146,13 +168,45 @@ def check_key(file_key_id: str, key: bytes) -> None:
         )
 
 
+def _damaged() -> str:
+    return _("The backup file is damaged or has been tampered with; nothing was restored.")
+
+
+def _read_manifest(source: BinaryIO, header: bytes, prefix: bytes, aead: AESGCM) -> dict:
+    """The manifest after a version-2 header ({} for version 1), authenticated."""
+    if header[len(MAGIC)] < 2:
+        return {}
+    length_raw = source.read(_LENGTH.size)
+    if len(length_raw) != _LENGTH.size:
+        raise BackupError(_damaged())
+    (length,) = _LENGTH.unpack(length_raw)
+    if length > _MANIFEST_MAX:
+        raise BackupError(_damaged())
+    try:
+        text = aead.decrypt(
+            _nonce(prefix, _MANIFEST_INDEX), source.read(length), header + b"manifest"
+        )
+        manifest = json.loads(text)
+    except (InvalidTag, ValueError):
+        raise BackupError(_damaged()) from None
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def read_manifest(source: BinaryIO, *, key: bytes) -> dict:
+    """The manifest of a backup (which encryption keys its data needs)."""
+    header, _engine, kid, prefix, _chunk_size = read_header(source)
+    check_key(kid, key)
+    return _read_manifest(source, header, prefix, AESGCM(key))
+
+
 def decrypt_chunks(source: BinaryIO, *, key: bytes) -> Iterator[bytes]:
     """Plaintext chunks of a backup; raises BackupError on a wrong key, an edited, reordered
     or truncated file. Consumers must not act on the data before the iteration completes."""
     header, _engine, kid, prefix, chunk_size = read_header(source)
     check_key(kid, key)
     aead = AESGCM(key)
-    damaged = _("The backup file is damaged or has been tampered with; nothing was restored.")
+    _read_manifest(source, header, prefix, aead)
+    damaged = _damaged()
     index = 0
     while True:
         length_raw = source.read(_LENGTH.size)

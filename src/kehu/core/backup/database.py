@@ -2,6 +2,13 @@
 
 A restore first reads the whole file through (every chunk authenticated) and only then
 touches the database, so a wrong key or a damaged file leaves the database as it was.
+
+The encrypted fields inside (mobile numbers, sensitive custom values, recycle-bin snapshots,
+TOTP secrets) stay encrypted under the field encryption keys, which are not in the backup.
+Each backup names those keys in its manifest (id and fingerprint, never the key itself), and
+a restore refuses, before it changes anything, when this installation lacks one of them or
+holds a different key under the same id, or another blind-index secret: the restored
+database would otherwise hold values nobody here can read.
 """
 
 from __future__ import annotations
@@ -29,7 +36,9 @@ from kehu.core.backup.crypto import (
     check_key,
     decrypt_chunks,
     encrypt_stream,
+    key_fingerprint,
     read_header,
+    read_manifest,
 )
 
 SUFFIX = ".kehubak"
@@ -87,12 +96,67 @@ def _sqlite_copy(source_path: str, target_path: Path) -> None:
         source.backup(target)
 
 
+def encryption_key_manifest() -> dict:
+    """The field encryption keys the database's encrypted values need: id → fingerprint."""
+    from kehu.core.crypto.keys import keyring
+
+    ring = keyring()
+    return {
+        "encryption_keys": {kid: key_fingerprint(key) for kid, key in ring.keys.items()},
+        "current_key": ring.current,
+        "blind_index": key_fingerprint(ring.index_key),
+    }
+
+
+def check_restore_keys(manifest: dict) -> None:
+    """Refuse a backup whose encrypted fields this installation could not read."""
+    from kehu.core.crypto.keys import KeyConfigurationError, keyring
+
+    needed = manifest.get("encryption_keys") or {}
+    if not needed:
+        return  # a backup from before the manifest: nothing to compare
+    try:
+        ring = keyring()
+    except KeyConfigurationError as exc:
+        raise BackupError(
+            _(
+                "The encryption keys of this installation cannot be loaded (%(error)s); "
+                "nothing was restored."
+            )
+            % {"error": exc}
+        ) from exc
+    ours = {kid: key_fingerprint(key) for kid, key in ring.keys.items()}
+    missing = sorted(kid for kid in needed if kid not in ours)
+    different = sorted(kid for kid in needed if kid in ours and ours[kid] != needed[kid])
+    index_differs = manifest.get("blind_index") not in (None, key_fingerprint(ring.index_key))
+    if missing or different or index_differs:
+        problems = []
+        if missing:
+            problems.append(_("keys not configured here: %(kids)s") % {"kids": ", ".join(missing)})
+        if different:
+            problems.append(
+                _("keys that differ under the same id: %(kids)s") % {"kids": ", ".join(different)}
+            )
+        if index_differs:
+            problems.append(_("another blind-index secret"))
+        raise BackupError(
+            _(
+                "This backup was made with other encryption keys (%(problems)s): its encrypted "
+                "fields could not be read here. Configure the key file (KEHU_KEY_FILE) or "
+                "KEHU_ENCRYPTION_KEYS and KEHU_BLIND_INDEX_SECRET of the installation the "
+                "backup comes from, then restore again. Nothing was restored."
+            )
+            % {"problems": "; ".join(problems)}
+        )
+
+
 def backup_create(*, output_dir: Path | None = None, database: dict | None = None) -> Path:
     """Write an encrypted backup of the database (settings' default unless given) into
     `output_dir` and return its path."""
     database = database or settings.DATABASES["default"]
     engine = _engine(database)
     key = backup_key(create=True)
+    manifest = encryption_key_manifest()
     output_dir = Path(output_dir or settings.KEHU_BACKUP_DIR)
     output_dir.mkdir(parents=True, exist_ok=True)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S-%f")
@@ -104,7 +168,14 @@ def backup_create(*, output_dir: Path | None = None, database: dict | None = Non
                 copy = scratch / "copy.sqlite3"
                 _sqlite_copy(str(database["NAME"]), copy)
                 with copy.open("rb") as source, partial.open("wb") as out:
-                    _encrypt(source, out, key=key, engine=engine, total=copy.stat().st_size)
+                    _encrypt(
+                        source,
+                        out,
+                        key=key,
+                        engine=engine,
+                        total=copy.stat().st_size,
+                        manifest=manifest,
+                    )
         else:
             command, env = _pg_command(database, "pg_dump")
             command += ["--format=custom", "--dbname", str(database["NAME"])]
@@ -114,7 +185,7 @@ def backup_create(*, output_dir: Path | None = None, database: dict | None = Non
                 ) as dump,
                 partial.open("wb") as out,
             ):
-                _encrypt(dump.stdout, out, key=key, engine=engine, total=None)
+                _encrypt(dump.stdout, out, key=key, engine=engine, total=None, manifest=manifest)
                 errors = dump.stderr.read().decode(errors="replace")
             if dump.returncode:
                 raise BackupError(_("pg_dump failed: %(error)s") % {"error": errors.strip()})
@@ -125,9 +196,17 @@ def backup_create(*, output_dir: Path | None = None, database: dict | None = Non
     return target
 
 
-def _encrypt(source: BinaryIO, out: BinaryIO, *, key: bytes, engine: str, total: int | None):
+def _encrypt(
+    source: BinaryIO,
+    out: BinaryIO,
+    *,
+    key: bytes,
+    engine: str,
+    total: int | None,
+    manifest: dict,
+):
     with _progress(total, _("Backing up")) as bar:
-        encrypt_stream(source, out, key=key, engine=engine, progress=bar.update)
+        encrypt_stream(source, out, key=key, engine=engine, progress=bar.update, manifest=manifest)
 
 
 def backups_prune(*, directory: Path | None = None, keep: int | None = None) -> list[Path]:
@@ -165,7 +244,8 @@ def backup_restore(
     """Replace the database with the backup at `path`; False when `confirm` says no.
 
     Checked before anything changes: the file is a backup of this kind of database, made with
-    the configured key, and every chunk authenticates."""
+    the configured backup key, its encrypted fields need encryption keys configured here, and
+    every chunk authenticates."""
     path = Path(path)
     if not path.is_file():
         raise BackupError(_("There is no backup file at %(path)s.") % {"path": path})
@@ -179,6 +259,8 @@ def backup_restore(
         )
     key = backup_key(create=False)
     check_key(kid, key)
+    with path.open("rb") as source:
+        check_restore_keys(read_manifest(source, key=key))
     made = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.get_current_timezone())
     if not confirm(engine, made):
         return False

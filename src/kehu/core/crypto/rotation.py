@@ -35,6 +35,17 @@ class ColumnResult:
     done: bool = True  # False when stopped by max_rows (run again to go on)
 
 
+def _update_many(cursor, sql: str, updates: list[list], result: ColumnResult) -> None:
+    """The batch's compare-and-set updates in one round trip (psycopg pipelines executemany);
+    the rows whose value changed since the read are not matched, so counted as skipped."""
+    if not updates:
+        return
+    cursor.executemany(sql, updates)
+    matched = max(cursor.rowcount, 0)
+    result.rotated += matched
+    result.skipped += len(updates) - matched
+
+
 def rows_to_rotate(model, field: EncryptedTextField) -> int:
     """Non-empty values in the column (for the progress bar's total; cheap count)."""
     return model._base_manager.exclude(**{field.name: ""}).exclude(**{field.name: None}).count()
@@ -66,8 +77,12 @@ def rotate_column(
             if not rows:
                 return result
             examined = 0
+            updates = []
             for key, token in rows:
-                if max_rows is not None and result.rotated + result.skipped >= max_rows:
+                if (
+                    max_rows is not None
+                    and result.rotated + result.skipped + len(updates) >= max_rows
+                ):
                     result.done = False
                     break
                 examined += 1
@@ -77,14 +92,13 @@ def rotate_column(
                 new = encrypt_text(
                     decrypt_text(token, context=field.purpose), context=field.purpose
                 )
-                cursor.execute(
-                    f"UPDATE {table} SET {column} = %s WHERE {pk} = %s AND {column} = %s",  # noqa: S608
-                    [new, key, token],
-                )
-                if cursor.rowcount:
-                    result.rotated += 1
-                else:
-                    result.skipped += 1
+                updates.append([new, key, token])
+            _update_many(
+                cursor,
+                f"UPDATE {table} SET {column} = %s WHERE {pk} = %s AND {column} = %s",  # noqa: S608
+                updates,
+                result,
+            )
         result.rows += examined
         if on_batch:
             on_batch(examined)
@@ -155,6 +169,107 @@ def rotate_json_column(
                     result.rotated += 1
                 else:
                     result.skipped += 1
+        result.rows += examined
+        if on_batch:
+            on_batch(examined)
+        if not result.done:
+            return result
+
+
+# --- binary columns sealed with encrypt_bytes -------------------------------------------------
+@dataclass(frozen=True)
+class SealedBytes:
+    """A binary column written with ``encrypt_bytes``: `context` turns the values of a row's
+    `context_columns` into the associated data its token was sealed with."""
+
+    model: str  # app_label.ModelName
+    field: str
+    context_columns: tuple[str, ...]
+    context: Callable[..., bytes]
+
+
+_SEALED_BYTES: dict[tuple[str, str], SealedBytes] = {}
+
+
+def register_sealed_bytes(
+    model: str, field: str, *, context_columns: tuple[str, ...], context: Callable[..., bytes]
+) -> None:
+    """Declare an ``encrypt_bytes`` column (from its app's ``ready``) so that rotation, and
+    the check that every encrypted value is covered, know it."""
+    _SEALED_BYTES[(model, field)] = SealedBytes(model, field, tuple(context_columns), context)
+
+
+def sealed_bytes_columns() -> list[tuple[type, object, SealedBytes]]:
+    from django.apps import apps
+
+    found = []
+    for spec in _SEALED_BYTES.values():
+        model = apps.get_model(spec.model)
+        found.append((model, model._meta.get_field(spec.field), spec))
+    return found
+
+
+def rows_to_rotate_bytes(model, field) -> int:
+    return model._base_manager.count()
+
+
+def rotate_bytes_column(
+    model,
+    field,
+    *,
+    spec: SealedBytes,
+    batch: int = 1000,
+    max_rows: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> ColumnResult:
+    """The same as ``rotate_column`` for a binary ``encrypt_bytes`` column (recycle-bin
+    snapshots): batches by primary key, one transaction each, compare-and-set update."""
+    from kehu.core.crypto import decrypt_bytes, encrypt_bytes
+
+    quote = connection.ops.quote_name
+    table, column = quote(model._meta.db_table), quote(field.column)
+    pk = quote(model._meta.pk.column)
+    extra = ", ".join(quote(model._meta.get_field(name).column) for name in spec.context_columns)
+    selected = f"{pk}, {column}" + (f", {extra}" if extra else "")
+    result = ColumnResult(label=f"{model._meta.db_table}.{field.column}")
+    current = keyring().current
+    last = None
+    while True:
+        where = f"WHERE {pk} > %s " if last is not None else ""
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {selected} FROM {table} {where}"  # noqa: S608 (model names)
+                f"ORDER BY {pk} LIMIT %s",
+                [last, batch] if last is not None else [batch],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                return result
+            examined = 0
+            updates = []
+            for key, token, *context_values in rows:
+                if (
+                    max_rows is not None
+                    and result.rotated + result.skipped + len(updates) >= max_rows
+                ):
+                    result.done = False
+                    break
+                examined += 1
+                last = key
+                if not token:
+                    continue
+                token = bytes(token)
+                if token_kid(token) == current:
+                    continue
+                context = spec.context(*context_values)
+                new = encrypt_bytes(decrypt_bytes(token, context=context), context=context)
+                updates.append([new, key, token])
+            _update_many(
+                cursor,
+                f"UPDATE {table} SET {column} = %s WHERE {pk} = %s AND {column} = %s",  # noqa: S608
+                updates,
+                result,
+            )
         result.rows += examined
         if on_batch:
             on_batch(examined)

@@ -264,6 +264,70 @@ def test_restore_refuses_a_backup_of_another_key_and_a_tampered_one(data_dir):
     assert snapshot(database) == changed
 
 
+def _key_file_kid(data_dir) -> str:
+    text = (data_dir / "encryption.keys").read_text()
+    keys = next(line for line in text.splitlines() if line.startswith("KEHU_ENCRYPTION_KEYS="))
+    return keys.split("=", 1)[1].split(":", 1)[0]
+
+
+def test_restore_refuses_a_backup_made_under_other_encryption_keys_and_changes_nothing(data_dir):
+    """Another machine (or a lost key file): the backup opens with the backup key, but its
+    encrypted fields need field keys this installation does not have."""
+    database = data_dir / "kehu.sqlite3"
+    kehu(data_dir, "backup", "--output", str(data_dir / "out"))
+    [backup] = (data_dir / "out").glob("*.kehubak")
+    change(database)
+    changed = snapshot(database)
+    kid = _key_file_kid(data_dir)
+    secret = base64.b64encode(OTHER_KEY).decode()
+    other_install = {"KEHU_BLIND_INDEX_SECRET": secret}
+
+    missing = kehu(
+        data_dir,
+        "restore",
+        str(backup),
+        "--yes",
+        KEHU_ENCRYPTION_KEYS=f"elsewhere:{secret}",
+        **other_install,
+    )
+    same_id = kehu(
+        data_dir,
+        "restore",
+        str(backup),
+        "--yes",
+        KEHU_ENCRYPTION_KEYS=f"{kid}:{secret}",
+        **other_install,
+    )
+
+    assert missing.returncode != 0
+    assert "made with other encryption keys" in missing.stderr
+    assert f"keys not configured here: {kid}" in missing.stderr
+    assert "Nothing was restored" in missing.stderr
+    assert same_id.returncode != 0
+    assert f"keys that differ under the same id: {kid}" in same_id.stderr
+    assert snapshot(database) == changed  # nothing lost, nothing half-written
+    restored = kehu(data_dir, "restore", str(backup), "--yes")  # with the right key file
+    assert restored.returncode == 0, restored.stderr
+
+
+def test_a_backup_names_the_encryption_keys_it_needs_but_holds_none_of_them(settings):
+    from kehu.core.backup.crypto import key_fingerprint, read_manifest
+    from kehu.core.backup.database import encryption_key_manifest
+    from kehu.core.crypto.keys import keyring
+
+    out = io.BytesIO()
+    manifest = encryption_key_manifest()
+    encrypt_stream(io.BytesIO(b"data"), out, key=KEY, engine="sqlite", manifest=manifest)
+    ring = keyring()
+
+    assert read_manifest(io.BytesIO(out.getvalue()), key=KEY) == manifest
+    assert set(manifest["encryption_keys"]) == set(ring.keys)
+    assert manifest["encryption_keys"][ring.current] == key_fingerprint(ring.keys[ring.current])
+    for key in ring.keys.values():
+        assert key not in out.getvalue()
+        assert base64.b64encode(key) not in out.getvalue()
+
+
 def test_scheduled_backup_task_keeps_the_newest_ones(data_dir):
     script = "from kehu.core.tasks import backup_database; print(backup_database())"
     for _ in range(3):
@@ -347,6 +411,13 @@ def test_postgresql_backup_change_restore(scratch_postgres, tmp_path, settings, 
     with pytest.raises(BackupError, match="tampered"):
         backup_restore(path=tampered, database=database)
     assert pg_snapshot(connection) == changed
+    keys_here = settings.KEHU_ENCRYPTION_KEYS, settings.KEHU_BLIND_INDEX_SECRET
+    settings.KEHU_ENCRYPTION_KEYS = f"elsewhere:{base64.b64encode(OTHER_KEY).decode()}"
+    settings.KEHU_BLIND_INDEX_SECRET = base64.b64encode(OTHER_KEY).decode()
+    with pytest.raises(BackupError, match="made with other encryption keys"):
+        backup_restore(path=backup, database=database)
+    assert pg_snapshot(connection) == changed
+    settings.KEHU_ENCRYPTION_KEYS, settings.KEHU_BLIND_INDEX_SECRET = keys_here
     assert backup_restore(path=backup, database=database)
 
     # Every table of the backup is back as it was; pg_restore --clean leaves a table that did

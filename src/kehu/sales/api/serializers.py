@@ -36,16 +36,21 @@ class LeadSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, instance):
-        """Field security: the mobile left out when hidden, masked when masked (the lead
-        pages show it the same way)."""
+        """Field security: the mobile left out when hidden, else always masked like a
+        contact's (POST …/unmask/ reveals it, logged); the lead pages show it the same way."""
         data = super().to_representation(instance)
         request = self.context.get("request")
         level = field_level(request.user if request else None, LEAD_MOBILE)
         if level == "hidden":
             data.pop("mobile", None)
-        elif level != "visible":
+        else:
             data["mobile"] = mask_mobile(data.get("mobile") or "")
         return data
+
+
+class LeadUnmaskSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    mobile = serializers.CharField(help_text=_("The full number (empty when the lead has none)."))
 
 
 class LeadInputSerializer(serializers.Serializer):

@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from kehu.core.access import access_lead, access_opportunity
-from kehu.core.api import conflict_response, parse_input
+from kehu.core.api import client_ip, conflict_response, parse_input
 from kehu.core.api_schema import BAD_REQUEST, CONFLICT, ID, READ_ERRORS, WRITE_ERRORS
 from kehu.customers.api.serializers import DuplicateConflictSerializer, ProbableDuplicateSerializer
 from kehu.customers.services import StaleEditError
@@ -130,6 +130,24 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             lead=lead, by=request.user, to=data["status"], reason=data.get("reason", "")
         )
         return Response(self._out(lead))
+
+    @extend_schema(
+        summary="Reveal a lead's mobile number (logged)",
+        description=(
+            "Allowed by field security and the role's unmask scope; every reveal is written "
+            "to the unmask log."
+        ),
+        parameters=[ID],
+        request=None,
+        responses={200: s.LeadUnmaskSerializer, **READ_ERRORS},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def unmask(self, request, pk=None):
+        lead = access_lead(request.user, pk)
+        mobile = lead_services.lead_unmask(
+            lead=lead, by=request.user, ip_address=client_ip(request)
+        )
+        return Response(s.LeadUnmaskSerializer({"id": lead.pk, "mobile": mobile}).data)
 
     @extend_schema(
         summary="Convert a lead into a customer (or link one), optionally with an opportunity",

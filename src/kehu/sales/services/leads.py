@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.accounts.selectors import assignable_users
-from kehu.core.permissions import can_change_lead, can_edit_customer
+from kehu.core.permissions import can_change_lead, can_edit_customer, can_unmask_lead
 from kehu.customers import services as customer_services
-from kehu.customers.models import Contact, Customer, CustomerType, Status
-from kehu.customers.sensitive import mobile_index
+from kehu.customers.models import Contact, Customer, CustomerType, Status, UnmaskLog
+from kehu.customers.sensitive import LEAD_MOBILE, mobile_index
 from kehu.customers.services import StaleEditError
 from kehu.customers.validators import normalize_mobile
 from kehu.dataquality.entry_check import ProbableDuplicate, needs_confirmation, probable_duplicates
@@ -219,6 +219,15 @@ def lead_delete(*, lead: Lead, by: User) -> None:
         raise PermissionDenied
     _refuse_closed(lead)
     recyclebin_delete(obj=lead, by=by)
+
+
+def lead_unmask(*, lead: Lead, by: User, ip_address: str | None) -> str:
+    """Reveal a lead's mobile number (masked everywhere else); logged like a contact's."""
+    if not can_unmask_lead(by, lead):
+        raise PermissionDenied
+    if lead.mobile:
+        UnmaskLog.objects.create(user=by, lead=lead, field=LEAD_MOBILE, ip_address=ip_address)
+    return lead.mobile
 
 
 def lead_customer_data(lead: Lead, overrides: dict[str, Any] | None = None) -> dict[str, Any]:

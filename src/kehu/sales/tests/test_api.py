@@ -63,7 +63,7 @@ def test_create_read_update_and_delete_a_lead(owner):
     )
     assert created.status_code == 201, created.content
     lead_id = created.json()["id"]
-    assert created.json()["mobile"] == "13900006666"
+    assert created.json()["mobile"] == "139****6666"  # masked: revealing is a logged action
 
     updated = client.patch(
         f"/api/v1/leads/{lead_id}/", {"title": "CTO", "version": 1}, format="json"

@@ -25,6 +25,7 @@ from kehu.sales.views.leads import (
     lead_edit,
     lead_list,
     lead_status,
+    lead_unmask,
 )
 from kehu.sales.views.opportunities import (
     customer_opportunities,
@@ -72,6 +73,7 @@ __all__ = [
     "lead_edit",
     "lead_list",
     "lead_status",
+    "lead_unmask",
     "opportunity_board",
     "opportunity_create",
     "opportunity_detail",

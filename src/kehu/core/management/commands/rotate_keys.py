@@ -1,4 +1,6 @@
-"""`kehu rotate_keys`: re-encrypt every encrypted column under the current key.
+"""`kehu rotate_keys`: re-encrypt every encrypted value under the current key: encrypted
+text and JSON columns (history tables included) and binary columns sealed with
+``encrypt_bytes`` (recycle-bin snapshots).
 
 Rotation, without downtime:
 
@@ -13,6 +15,8 @@ Rotation, without downtime:
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
@@ -31,7 +35,14 @@ from kehu.core.crypto.keys import (
     reset_keyring,
     write_key_file,
 )
-from kehu.core.crypto.rotation import rotate_column, rotate_json_column, rows_to_rotate
+from kehu.core.crypto.rotation import (
+    rotate_bytes_column,
+    rotate_column,
+    rotate_json_column,
+    rows_to_rotate,
+    rows_to_rotate_bytes,
+    sealed_bytes_columns,
+)
 
 
 class Command(BaseCommand):
@@ -62,12 +73,17 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(_("Current key: %(kid)s") % {"kid": ring.current})
         left = False
-        columns = [(m, f, rotate_column) for m, f in encrypted_columns()]
+        columns = [(m, f, rotate_column, rows_to_rotate) for m, f in encrypted_columns()]
         columns += [
-            (m, f, rotate_json_column) for m, f in encrypted_columns(PartlyEncryptedJSONField)
+            (m, f, rotate_json_column, rows_to_rotate)
+            for m, f in encrypted_columns(PartlyEncryptedJSONField)
         ]
-        for model, field, rotate in columns:
-            total = rows_to_rotate(model, field)
+        columns += [
+            (m, f, partial(rotate_bytes_column, spec=spec), rows_to_rotate_bytes)
+            for m, f, spec in sealed_bytes_columns()
+        ]
+        for model, field, rotate, count in columns:
+            total = count(model, field)
             label = f"{model._meta.db_table}.{field.column}"
             with tqdm(total=total, desc=label, unit=_("rows"), disable=total == 0) as bar:
                 try:
