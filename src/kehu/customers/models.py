@@ -471,13 +471,27 @@ class FieldSecurity(TimeStampedModel):
 class UnmaskLog(models.Model):
     """Every time someone reveals a masked mobile number or sensitive custom value (PIPL:
     access to personal data): who, which record, when, from where. Exports that unmask write
-    one entry per record too."""
+    one entry per record too. An entry names a customer (and contact), or a lead for a
+    lead's mobile (field ``lead.mobile``)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT
     )
     customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
+        Customer,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    lead = models.ForeignKey(
+        "sales.Lead",
+        verbose_name=_("lead"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,  # the entry outlives the lead (a delete or a purge)
+        related_name="+",
     )
     contact = models.ForeignKey(
         Contact,
@@ -497,7 +511,8 @@ class UnmaskLog(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.field} {self.customer_id} {self.at:%Y-%m-%d %H:%M}"
+        record = self.customer_id or f"lead {self.lead_id}"
+        return f"{self.user} {self.field} {record} {self.at:%Y-%m-%d %H:%M}"
 
 
 class StatusChangeState(models.TextChoices):
