@@ -170,8 +170,10 @@ def _source_queryset(source: Source, flt: FeedFilter) -> QuerySet | None:
         elif source.key == "log.unmask" and flt.model in (
             "customers.customer",
             "customers.contact",
+            "sales.lead",
         ):
-            pass
+            if flt.model == "sales.lead":
+                qs = qs.filter(lead__isnull=False)
         elif not source.is_history:
             return None
     if flt.record:
@@ -180,7 +182,9 @@ def _source_queryset(source: Source, flt: FeedFilter) -> QuerySet | None:
         elif source.key == "log.event":
             qs = qs.filter(target_id=flt.record)
         elif source.key == "log.unmask":
-            column = "contact_id" if flt.model == "customers.contact" else "customer_id"
+            column = {"customers.contact": "contact_id", "sales.lead": "lead_id"}.get(
+                flt.model, "customer_id"
+            )
             qs = qs.filter(**{column: flt.record})
         else:
             return None
@@ -292,14 +296,18 @@ def _log_row(source: Source, record) -> FeedRow:
             f"{record.get_outcome_display()} · {record.ip or ''}",
             obj=record,
         )
+    if record.lead_id:  # a lead's mobile, revealed before any customer exists
+        record_type, record_id = str(_("lead")), str(record.lead_id)
+    else:
+        record_type, record_id = str(_("contact")), str(record.contact_id or "")
     return FeedRow(
         record.at,
         source,
         record.pk,
         record.user,
         AuditAction.UNMASK,
-        str(_("contact")),
-        str(record.contact_id or ""),
+        record_type,
+        record_id,
         "",
         f"{record.field} · {record.ip_address or ''}",
         obj=record,

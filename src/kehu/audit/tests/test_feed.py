@@ -130,3 +130,17 @@ def test_a_page_costs_a_bounded_number_of_queries(org, django_assert_max_num_que
     with django_assert_max_num_queries(2 * history_sources + 15):
         audit_feed(flt=FeedFilter(), size=50)
     assert Contact.objects.count() == 5
+
+
+def test_a_lead_reveal_shows_as_the_lead_and_is_found_by_its_filter(org):
+    from kehu.sales.models import Lead
+    from kehu.sales.services.leads import lead_unmask
+    from kehu.sales.tests.factories import make_lead
+
+    lead = make_lead(owner=org.owner, mobile="13800138000")
+    lead_unmask(lead=lead, by=org.administrator, ip_address="10.1.1.2")
+
+    rows = _all(FeedFilter(model="sales.lead", action="unmask", record=str(lead.pk)))
+
+    assert [(r.record_id, r.action) for r in rows] == [(str(lead.pk), "unmask")]
+    assert rows[0].record_type == str(Lead._meta.verbose_name)
