@@ -138,18 +138,20 @@ def _clean_customer(
     errors: dict[str, list[str]],
     exclude=(),
     context: CheckContext | None = None,
+    validate: bool = True,
 ) -> None:
     customer.name = (customer.name or "").strip()
     if customer.credit_code is not None:
         customer.credit_code = customer.credit_code.strip().upper() or None
     bulk = context is not None
-    try:
-        customer.full_clean(
-            exclude=["owner", "code", *exclude, *(_BULK_CHECKED if bulk else ())],
-            validate_unique=not bulk,
-        )
-    except ValidationError as exc:
-        _collect(errors, exc)
+    if validate:
+        try:
+            customer.full_clean(
+                exclude=["owner", "code", *exclude, *(_BULK_CHECKED if bulk else ())],
+                validate_unique=not bulk,
+            )
+        except ValidationError as exc:
+            _collect(errors, exc)
     industry, region = customer.industry, customer.region
     if industry is not None:
         if bulk:
@@ -166,10 +168,14 @@ def _clean_customer(
         )
 
 
-def _clean_contact(contact: Contact, errors: dict[str, list[str]], prefix: str = "") -> None:
+def _clean_contact(
+    contact: Contact, errors: dict[str, list[str]], prefix: str = "", validate: bool = True
+) -> None:
     contact.name = (contact.name or "").strip()
     contact.mobile = normalize_mobile(contact.mobile)
     refresh_blind_indexes(contact)
+    if not validate:
+        return
     try:
         contact.full_clean(exclude=["customer"], validate_constraints=False)
     except ValidationError as exc:
@@ -204,21 +210,26 @@ def customer_check(
     owner: User | None = None,
     custom_fields: dict[str, Any] | None = None,
     context: CheckContext | None = None,
+    validate: bool = True,
 ) -> CustomerCheck:
     """Validate a new customer with its key decision maker without saving: the one rule set
     shared by the form, the API and the importer. Errors are keyed by field
-    (``decision_maker.mobile``, ``custom_fields.<key>``)."""
+    (``decision_maker.mobile``, ``custom_fields.<key>``).
+
+    ``validate=False`` builds the same objects without the model's ``full_clean`` (field
+    validators and ``clean``); only for the importer's write of a row that a dry run of the
+    same file, mapping, lookups and rules has already passed (its verdict is reused)."""
     owner = owner or by
     errors: dict[str, list[str]] = {}
     customer = Customer(
         owner=owner, created_by=by, **{k: data[k] for k in CUSTOMER_FIELDS if k in data}
     )
     _check_owner(by=by, owner=owner, errors=errors, context=context)
-    _clean_customer(customer, errors, context=context)
+    _clean_customer(customer, errors, context=context, validate=validate)
     contact = Contact(
         is_decision_maker=True, **{k: decision_maker.get(k) or "" for k in CONTACT_FIELDS}
     )
-    _clean_contact(contact, errors, prefix="decision_maker.")
+    _clean_contact(contact, errors, prefix="decision_maker.", validate=validate)
     if not contact.mobile:
         errors.setdefault("decision_maker.mobile", []).append(
             _("The decision maker's mobile number is required.")

@@ -58,6 +58,11 @@ class ImportJob(TimeStampedModel):
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
     checkpoint = models.PositiveIntegerField(_("rows committed"), default=0)
+    # RowChecker.fingerprint() of the last complete dry run; a write with the same fingerprint
+    # reuses its verdicts instead of validating the passed rows' fields again.
+    checked_fingerprint = models.CharField(
+        _("fingerprint of the dry run"), max_length=64, blank=True, default=""
+    )
     message = models.TextField(_("message"), blank=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)

@@ -8,9 +8,14 @@ query. The rules are kehu.customers.services.customer_check: the same as the for
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import importlib.metadata
+import inspect
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce, NullIf
@@ -218,7 +223,7 @@ class RowChecker:
                 row.add(column, message)
         row.customer, row.contact = check.customer, check.contact
 
-    def _check_create(self, row: RowResult, data, maker, custom, owner) -> None:
+    def _check_create(self, row: RowResult, data, maker, custom, owner, passed=False) -> None:
         data.setdefault("customer_type", CustomerType.ENTERPRISE)
         data.setdefault("status", Status.PROSPECT)
         check = customer_check(
@@ -228,6 +233,7 @@ class RowChecker:
             owner=owner,
             custom_fields=custom,
             context=self.context,
+            validate=not passed,
         )
         self._apply(row, check)
 
@@ -259,7 +265,48 @@ class RowChecker:
         row.existing = existing
 
     # --- a chunk ------------------------------------------------------------------------
-    def check_chunk(self, numbered_rows: list[tuple[int, list[str]]]) -> list[RowResult]:
+    def fingerprint(self) -> str:
+        """What a row's verdict depends on besides its cells: mode, mapping, the importing
+        user, every lookup loaded for the job and the source of the rules. A dry run stores
+        it; a write with the same fingerprint may reuse the dry run's verdicts."""
+        from kehu.customers import models as customer_models
+        from kehu.customers import services as customer_services
+        from kehu.customers import validators as customer_validators
+
+        definitions = [
+            {f.attname: str(getattr(f_obj, f.attname)) for f in f_obj._meta.concrete_fields}
+            for f_obj in sorted(self.context.custom_fields, key=lambda d: d.pk)
+        ]
+        state = {
+            "mode": self.mode,
+            "columns": self.columns,
+            "by": self.by.pk,
+            "custom_fields": definitions,
+            "parent_industries": sorted(self.context.parent_industry_ids),
+            "assignable": sorted(self.context.assignable_owner_ids),
+            "industries": sorted((k, v.pk, v.parent_id) for k, v in self.industries.items()),
+            "regions": sorted((k, v.pk, v.parent_id) for k, v in self.regions.items()),
+            "owners": sorted((k, u.pk, u.is_active) for k, u in self.owners.items()),
+            "rules": [
+                hashlib.sha256(Path(module.__file__).read_bytes()).hexdigest()
+                for module in (
+                    customer_services,
+                    customer_models,
+                    customer_validators,
+                    inspect.getmodule(RowChecker),
+                )
+            ],
+            "phonenumbers": importlib.metadata.version("phonenumbers"),
+            "django": importlib.metadata.version("django"),
+        }
+        return hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()
+
+    def check_chunk(
+        self, numbered_rows: list[tuple[int, list[str]]], passed: frozenset[int] = frozenset()
+    ) -> list[RowResult]:
+        """`passed`: numbers of rows a dry run with this checker's fingerprint found without
+        error; new customers among them skip the model's field validation (its verdict is
+        known), everything else, duplicates included, is checked again."""
         rows = [RowResult(number=n, cells=cells) for n, cells in numbered_rows]
         parsed = [self._parse(row) for row in rows]
         existing, contacts = self._load_existing({p[4] for p in parsed if p[4]})
@@ -288,7 +335,9 @@ class RowChecker:
             else:
                 if code:
                     row.add(code_header, _("Leave the customer code empty to create a customer."))
-                self._check_create(row, data, maker, custom, owner)
+                self._check_create(
+                    row, data, maker, custom, owner, passed=row.ok and row.number in passed
+                )
         self._check_duplicates(rows)
         return rows
 

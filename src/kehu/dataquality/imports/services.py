@@ -120,18 +120,20 @@ def _process(job: ImportJob, *, write: bool, progress: Progress | None) -> Impor
     sheet = _sheet(job)
     total = len(sheet.rows)
     start = job.checkpoint if write else 0
+    checker = RowChecker(
+        by=job.created_by, mode=job.mode, headers=sheet.headers, mapping=job.mapping
+    )
+    passed = _dry_run_passed(job, sheet, checker) if write and start == 0 else frozenset()
     if start == 0:
         job.row_errors.all().delete()
         job.processed_rows = job.created_count = job.updated_count = job.error_count = 0
     job.total_rows, job.is_dry_run = total, not write
     job.started_at = job.started_at or timezone.now()
+    job.checked_fingerprint = ""
     job.save()
-    checker = RowChecker(
-        by=job.created_by, mode=job.mode, headers=sheet.headers, mapping=job.mapping
-    )
     for offset in range(start, total, CHUNK_SIZE):
         end = min(offset + CHUNK_SIZE, total)
-        results = checker.check_chunk(sheet.rows[offset:end])
+        results = checker.check_chunk(sheet.rows[offset:end], passed=passed)
         with transaction.atomic():
             created, updated = (0, 0)
             if write:
@@ -163,8 +165,22 @@ def _process(job: ImportJob, *, write: bool, progress: Progress | None) -> Impor
             progress(end, total)
     job.status = ImportStatus.DONE if write else ImportStatus.VALIDATED
     job.finished_at = timezone.now() if write else None
-    job.save(update_fields=["status", "finished_at", "updated_at"])
+    job.checked_fingerprint = "" if write else checker.fingerprint()
+    job.save(update_fields=["status", "finished_at", "checked_fingerprint", "updated_at"])
     return job
+
+
+def _dry_run_passed(job: ImportJob, sheet: Sheet, checker: RowChecker) -> frozenset[int]:
+    """Numbers of the rows the job's complete dry run found without error, when nothing its
+    verdicts depend on (mapping, mode, lookups, rules: the checker's fingerprint) changed
+    since; otherwise none, and every row is validated again."""
+    complete = job.is_dry_run and job.processed_rows == len(sheet.rows)
+    if not (
+        complete and job.checked_fingerprint and job.checked_fingerprint == checker.fingerprint()
+    ):
+        return frozenset()
+    failed = set(job.row_errors.values_list("row_number", flat=True))
+    return frozenset(number for number, _cells in sheet.rows if number not in failed)
 
 
 def import_job_validate(*, job: ImportJob, progress: Progress | None = None) -> ImportJob:

@@ -34,7 +34,7 @@ def test_owner_merges_a_group_of_three_and_undoes_it(live_server, browser_page):
     page.fill("input[name=username]", "owner")
     page.fill("input[name=password]", "pw-Kehu-2026")
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/customers/$"))
+    page.wait_for_url(re.compile(r"/dashboard/$"))  # the landing page after logging in
 
     page.goto(f"{base}/data-quality/duplicates/")
     for record in records:

@@ -34,7 +34,8 @@ def test_sales_rep_imports_a_csv_and_downloads_the_bad_row(
     page.fill("input[name=username]", "owner")
     page.fill("input[name=password]", "pw-Kehu-2026")
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/customers/$"))
+    page.wait_for_url(re.compile(r"/dashboard/$"))  # the landing page after logging in
+    page.goto(f"{base}/customers/")
 
     # From the customer list to the upload form; the columns are matched automatically.
     page.click("#customer-import a[href='/data-quality/import/new/']")
