@@ -72,6 +72,17 @@ def department_subtree_ids(department_id: int | None) -> set[int]:
     return found
 
 
+def user_department_subtree_ids(user: User) -> set[int]:
+    """The user's department and every one below it, cached on the user object for the length
+    of a request or task: a scoped page asks for it once per figure (issue 7)."""
+    cached = getattr(user, "_kehu_department_subtree", None)
+    if cached is not None and cached[0] == user.department_id:
+        return cached[1]
+    found = department_subtree_ids(user.department_id)
+    user._kehu_department_subtree = (user.department_id, found)  # type: ignore[attr-defined]
+    return found
+
+
 def subordinate_ids(user: User) -> set[int]:
     """Everyone below the user along the reporting line (direct and indirect)."""
     cached = getattr(user, "_kehu_subordinates", None)

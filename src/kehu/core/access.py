@@ -25,7 +25,12 @@ from django.db.models import F, Q
 from django.http import Http404
 
 from kehu.accounts.models import DataScope
-from kehu.accounts.selectors import department_subtree_ids, subordinate_ids, user_rights
+from kehu.accounts.selectors import (
+    department_subtree_ids,
+    subordinate_ids,
+    user_department_subtree_ids,
+    user_rights,
+)
 from kehu.core.queries import InSubqueryArray
 
 if TYPE_CHECKING:
@@ -57,7 +62,7 @@ def _owner_rules_q(user: User, *, scope: str, write: bool, prefix: str) -> Q:
         if subordinates:
             q |= Q(**{f"{prefix}owner_id__in": sorted(subordinates)})
     if scope == DataScope.DEPARTMENT and user.department_id:
-        q |= Q(**{f"{prefix}department_id__in": sorted(department_subtree_ids(user.department_id))})
+        q |= Q(**{f"{prefix}department_id__in": sorted(user_department_subtree_ids(user))})
     return q
 
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Department, User
 from kehu.accounts.selectors import department_subtree_ids
+from kehu.core.queries import InSubqueryArray
 from kehu.customers.models import (
     Customer,
     CustomerType,
@@ -17,7 +18,7 @@ from kehu.customers.models import (
     Status,
 )
 from kehu.customers.selectors import customer_search_q
-from kehu.tags.models import Tag, TagStatus
+from kehu.tags.models import CustomerTag, Tag, TagStatus
 
 SORTABLE = {
     "code": "code",
@@ -40,6 +41,24 @@ class CommaSeparatedSelectMultiple(forms.SelectMultiple):
         if isinstance(values, str):
             values = [values]
         return [part.strip() for value in values for part in str(value).split(",") if part.strip()]
+
+
+class AllTagsFilter(django_filters.ModelMultipleChoiceFilter):
+    """Customers carrying every tag given (AND)."""
+
+    def filter(self, qs, value):
+        tags = sorted({tag.pk for tag in value or ()})
+        if not tags:
+            return qs
+        if len(tags) == 1:  # one row per (customer, tag): the join cannot repeat a customer
+            return qs.filter(customer_tags__tag_id=tags[0])
+        # Two or more: the customers carrying all of them are intersected first, from the
+        # (tag, customer) index alone, and looked up by id: a join per tag made PostgreSQL
+        # walk the list in its sort order probing each customer's tags (issue 7).
+        first, *rest = (
+            CustomerTag.objects.filter(tag_id=pk).order_by().values("customer_id") for pk in tags
+        )
+        return qs.filter(InSubqueryArray("id", first.intersection(*rest)))
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -80,12 +99,10 @@ class CustomerFilter(django_filters.FilterSet):
     budget_max = django_filters.NumberFilter(
         label=_("budget to"), field_name="annual_budget", lookup_expr="lte"
     )
-    tags = django_filters.ModelMultipleChoiceFilter(
+    tags = AllTagsFilter(
         label=_("tags"),
         queryset=Tag.objects.filter(status=TagStatus.APPROVED),
         field_name="customer_tags__tag",
-        conjoined=True,  # AND: customers carrying every tag given
-        distinct=False,  # one row per (customer, tag), so the joins cannot repeat a customer
         widget=CommaSeparatedSelectMultiple,
         help_text=_("Tag ids, repeated or comma-separated: customers carrying all of them"),
     )

@@ -11,7 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from kehu.accounts.models import User
-from kehu.core.access import visible_customers
+from kehu.core.access import customer_scope_q, visible_customers
 from kehu.core.text import to_simplified
 from kehu.customers.models import Contact, Customer, CustomerShare, CustomFieldDefinition
 from kehu.customers.sensitive import mobile_index, mobile_last4_index
@@ -51,12 +51,17 @@ def customer_search_q(user: User, text: str) -> Q:
     if not term:
         return Q()
     simplified = to_simplified(term)
+    # The customer arms carry the data scope too: it is tested on the rows each arm reads
+    # anyway, so a common term (hengrui: 8,000 names) leaves the planner a few hundred
+    # candidates to look up by id instead of a join against every customer the viewer may see
+    # (issue 7). The caller's queryset still applies the scope to the union.
+    customers = Customer.objects.all()
+    if user is not None:
+        customers = customers.filter(customer_scope_q(user))
     # Codes are stored upper-case: a case-sensitive prefix uses the code's pattern index.
-    arms = [Customer.objects.filter(code__startswith=term.upper()).values("id")]
+    arms = [customers.filter(code__startswith=term.upper()).values("id")]
     for name in {simplified, term}:
-        arms.append(
-            Customer.objects.filter(_contains(Customer, "name", name, folded=True)).values("id")
-        )
+        arms.append(customers.filter(_contains(Customer, "name", name, folded=True)).values("id"))
     if len(term) >= 8:
         # The code of a customer merged into another finds the one it was merged into.
         from kehu.dataquality.duplicates.models import CustomerCodeAlias
@@ -66,9 +71,7 @@ def customer_search_q(user: User, text: str) -> Q:
     if _ASCII_LETTERS.fullmatch(lowered):
         for field in ("name_initials", "name_pinyin"):
             arms.append(
-                Customer.objects.filter(_contains(Customer, field, lowered, folded=False)).values(
-                    "id"
-                )
+                customers.filter(_contains(Customer, field, lowered, folded=False)).values("id")
             )
     # Candidate ids only: the caller's queryset carries the data scope (customer_list starts
     # from visible_customers), and scoping this arm too would join every customer into it.

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from kehu.analytics.selectors import dashboard_figures
+from kehu.analytics.selectors import customers_by_industry, dashboard_figures, status_funnel
 from kehu.customers.models import CustomerShare, Industry
 from kehu.customers.tests.factories import make_customer
 from kehu.sales.models import Contract, Opportunity, Payment
@@ -225,14 +225,20 @@ def test_won_lost_covers_twelve_months_ending_this_one(world, administrator):
 def test_figures_take_a_few_queries_whatever_the_data(
     world, manager, django_assert_max_num_queries
 ):
-    # 3 for the scope (roles, reporting line, departments), 2 for labels (industries, stages),
-    # 6 grouped counts; the department tree is re-read per scoped figure (5), which a
-    # per-request cache in accounts.selectors.department_subtree_ids would save.
-    with django_assert_max_num_queries(16):
+    # 3 for the scope (roles, reporting line, departments: read once for the user, issue 7),
+    # 2 for labels (industries, stages), 5 grouped counts (industry and funnel share one).
+    with django_assert_max_num_queries(10):
         dashboard_figures(user=manager)
     make_customer(owner=manager, name="再来一家有限公司")
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(10):
         dashboard_figures(user=manager)
+
+
+def test_industry_and_funnel_figures_read_alone_match_the_dashboard(world, manager):
+    figures = dashboard_figures(user=manager)
+
+    assert customers_by_industry(user=manager) == figures["industry"]
+    assert status_funnel(user=manager) == figures["funnel"]
 
 
 # --- links ---------------------------------------------------------------------------------------
@@ -258,6 +264,26 @@ def test_each_figure_links_to_the_list_that_shows_its_rows(world, client, owner)
     assert figures["pipeline"]["stages"][0]["url"].startswith(
         reverse("sales:opportunity-list") + "?stage="
     )
+
+
+@pytest.mark.parametrize("role", ["owner", "manager", "administrator"])
+def test_overdue_figure_counts_the_contracts_its_link_lists(world, client, org, role):
+    # A second overdue instalment on C1's contract: still one contract to chase.
+    Payment.objects.create(
+        contract=Contract.objects.get(customer=world["C1"]),
+        planned_on=TODAY - dt.timedelta(days=2),
+        planned_amount=2000,
+        received_amount=0,
+    )
+    user = getattr(org, role)
+    client.force_login(user)
+    figure = dashboard_figures(user=user)["payments_overdue"]
+
+    listed = client.get(figure["url"])
+
+    shown = {c.number for c in listed.context["page_obj"].object_list}
+    assert figure["count"] == listed.context["page_obj"].paginator.count == len(shown)
+    assert "HT-TEST-3" not in shown  # the terminated contract is not chased
 
 
 def test_dashboard_page_shows_the_figures_and_their_links(world, client, owner):

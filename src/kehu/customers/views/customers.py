@@ -93,7 +93,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     }
     if _is_partial(request):
         return _vary_on_htmx(render(request, "customers/_customer_results.html", context))
-    form = prepare_filter_form(customer_filter.form)
+    form = prepare_filter_form(customer_filter.form, viewer=request.user)
     context.update(
         filter_form=form,
         more_filter_fields=[form[name] for name in FILTER_MORE_FIELDS],
