@@ -51,26 +51,35 @@ def rows_to_rotate(model, field: EncryptedTextField) -> int:
     return model._base_manager.exclude(**{field.name: ""}).exclude(**{field.name: None}).count()
 
 
-def rotate_column(
+def _rotate_in_batches(
     model,
-    field: EncryptedTextField,
+    field,
     *,
-    batch: int = 1000,
-    max_rows: int | None = None,
-    on_batch: Callable[[int], None] | None = None,
+    columns: str,
+    compared: str,
+    only: str = "",
+    renew: Callable[..., tuple[object, object] | None],
+    batch: int,
+    max_rows: int | None,
+    on_batch: Callable[[int], None] | None,
 ) -> ColumnResult:
+    """The loop every kind of encrypted column shares: read a batch after the last primary
+    key, let ``renew(stored, *extra)`` give a row's (new, old) value or None when it is already
+    current, and write the batch's compare-and-set updates in its own transaction."""
     quote = connection.ops.quote_name
     table, column = quote(model._meta.db_table), quote(field.column)
     pk = quote(model._meta.pk.column)
     result = ColumnResult(label=f"{model._meta.db_table}.{field.column}")
-    current = keyring().current
     last = None
     while True:
-        where = f"{pk} > %s AND " if last is not None else ""
+        conditions = [f"{pk} > %s"] if last is not None else []
+        if only:
+            conditions.append(only)
+        where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {pk}, {column} FROM {table} WHERE {where}"  # noqa: S608 (model names)
-                f"{column} <> '' ORDER BY {pk} LIMIT %s",
+                f"SELECT {pk}, {columns} FROM {table} {where}"  # noqa: S608 (model names)
+                f"ORDER BY {pk} LIMIT %s",
                 [last, batch] if last is not None else [batch],
             )
             rows = cursor.fetchall()
@@ -78,7 +87,7 @@ def rotate_column(
                 return result
             examined = 0
             updates = []
-            for key, token in rows:
+            for key, stored, *extra in rows:
                 if (
                     max_rows is not None
                     and result.rotated + result.skipped + len(updates) >= max_rows
@@ -87,15 +96,13 @@ def rotate_column(
                     break
                 examined += 1
                 last = key
-                if token_kid(text_token(token)) == current:
-                    continue
-                new = encrypt_text(
-                    decrypt_text(token, context=field.purpose), context=field.purpose
-                )
-                updates.append([new, key, token])
+                renewed = renew(stored, *extra)
+                if renewed is not None:
+                    new, old = renewed
+                    updates.append([new, key, old])
             _update_many(
                 cursor,
-                f"UPDATE {table} SET {column} = %s WHERE {pk} = %s AND {column} = %s",  # noqa: S608
+                f"UPDATE {table} SET {column} = %s WHERE {pk} = %s AND {compared} = %s",  # noqa: S608
                 updates,
                 result,
             )
@@ -104,6 +111,37 @@ def rotate_column(
             on_batch(examined)
         if not result.done:
             return result
+
+
+def rotate_column(
+    model,
+    field: EncryptedTextField,
+    *,
+    batch: int = 1000,
+    max_rows: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> ColumnResult:
+    column = connection.ops.quote_name(field.column)
+    current = keyring().current
+
+    def renew(token):
+        if token_kid(text_token(token)) == current:
+            return None
+        return encrypt_text(
+            decrypt_text(token, context=field.purpose), context=field.purpose
+        ), token
+
+    return _rotate_in_batches(
+        model,
+        field,
+        columns=column,
+        compared=column,
+        only=f"{column} <> ''",
+        renew=renew,
+        batch=batch,
+        max_rows=max_rows,
+        on_batch=on_batch,
+    )
 
 
 def _needs_sealing(field: PartlyEncryptedJSONField, value, current: str, keys) -> bool:
@@ -130,50 +168,28 @@ def rotate_json_column(
     of keys marked sensitive since they were written encrypted now."""
     from django.utils.module_loading import import_string
 
-    quote = connection.ops.quote_name
-    table, column = quote(model._meta.db_table), quote(field.column)
-    pk = quote(model._meta.pk.column)
+    column = connection.ops.quote_name(field.column)
     # The value read back as text is compared as text (jsonb has no text equality).
     compared = f"{column}::text" if connection.vendor == "postgresql" else column
-    result = ColumnResult(label=f"{model._meta.db_table}.{field.column}")
     current = keyring().current
     keys = import_string(field.sensitive_keys)()
-    last = None
-    while True:
-        where = f"WHERE {pk} > %s " if last is not None else ""
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {pk}, {compared} FROM {table} {where}"  # noqa: S608 (model names)
-                f"ORDER BY {pk} LIMIT %s",
-                [last, batch] if last is not None else [batch],
-            )
-            rows = cursor.fetchall()
-            if not rows:
-                return result
-            examined = 0
-            for key, raw in rows:
-                if max_rows is not None and result.rotated + result.skipped >= max_rows:
-                    result.done = False
-                    break
-                examined += 1
-                last = key
-                value = json.loads(raw) if isinstance(raw, str) else raw
-                if not _needs_sealing(field, value, current, keys):
-                    continue
-                new = field.get_db_prep_save(field.open(value), connection)
-                cursor.execute(
-                    f"UPDATE {table} SET {column} = %s WHERE {pk} = %s AND {compared} = %s",  # noqa: S608
-                    [new, key, raw],
-                )
-                if cursor.rowcount:
-                    result.rotated += 1
-                else:
-                    result.skipped += 1
-        result.rows += examined
-        if on_batch:
-            on_batch(examined)
-        if not result.done:
-            return result
+
+    def renew(raw):
+        value = json.loads(raw) if isinstance(raw, str) else raw
+        if not _needs_sealing(field, value, current, keys):
+            return None
+        return field.get_db_prep_save(field.open(value), connection), raw
+
+    return _rotate_in_batches(
+        model,
+        field,
+        columns=compared,
+        compared=compared,
+        renew=renew,
+        batch=batch,
+        max_rows=max_rows,
+        on_batch=on_batch,
+    )
 
 
 # --- binary columns sealed with encrypt_bytes -------------------------------------------------
@@ -227,51 +243,26 @@ def rotate_bytes_column(
     from kehu.core.crypto import decrypt_bytes, encrypt_bytes
 
     quote = connection.ops.quote_name
-    table, column = quote(model._meta.db_table), quote(field.column)
-    pk = quote(model._meta.pk.column)
-    extra = ", ".join(quote(model._meta.get_field(name).column) for name in spec.context_columns)
-    selected = f"{pk}, {column}" + (f", {extra}" if extra else "")
-    result = ColumnResult(label=f"{model._meta.db_table}.{field.column}")
+    column = quote(field.column)
+    extra = [quote(model._meta.get_field(name).column) for name in spec.context_columns]
     current = keyring().current
-    last = None
-    while True:
-        where = f"WHERE {pk} > %s " if last is not None else ""
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {selected} FROM {table} {where}"  # noqa: S608 (model names)
-                f"ORDER BY {pk} LIMIT %s",
-                [last, batch] if last is not None else [batch],
-            )
-            rows = cursor.fetchall()
-            if not rows:
-                return result
-            examined = 0
-            updates = []
-            for key, token, *context_values in rows:
-                if (
-                    max_rows is not None
-                    and result.rotated + result.skipped + len(updates) >= max_rows
-                ):
-                    result.done = False
-                    break
-                examined += 1
-                last = key
-                if not token:
-                    continue
-                token = bytes(token)
-                if token_kid(token) == current:
-                    continue
-                context = spec.context(*context_values)
-                new = encrypt_bytes(decrypt_bytes(token, context=context), context=context)
-                updates.append([new, key, token])
-            _update_many(
-                cursor,
-                f"UPDATE {table} SET {column} = %s WHERE {pk} = %s AND {column} = %s",  # noqa: S608
-                updates,
-                result,
-            )
-        result.rows += examined
-        if on_batch:
-            on_batch(examined)
-        if not result.done:
-            return result
+
+    def renew(token, *context_values):
+        if not token:
+            return None
+        token = bytes(token)
+        if token_kid(token) == current:
+            return None
+        context = spec.context(*context_values)
+        return encrypt_bytes(decrypt_bytes(token, context=context), context=context), token
+
+    return _rotate_in_batches(
+        model,
+        field,
+        columns=", ".join([column, *extra]),
+        compared=column,
+        renew=renew,
+        batch=batch,
+        max_rows=max_rows,
+        on_batch=on_batch,
+    )
