@@ -15,9 +15,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 from django.apps import apps
 from django.conf import settings
@@ -32,6 +30,7 @@ from kehu.audit.models import AuditAction
 from kehu.audit.services import audit_event_record
 from kehu.core.crypto import DecryptionError, decrypt_bytes, encrypt_bytes
 from kehu.core.permissions import can_purge_deleted, can_restore_deleted
+from kehu.core.snapshots import deserialize_rows, json_default
 from kehu.recyclebin.models import DeletedRecord, model_of
 
 if TYPE_CHECKING:
@@ -57,20 +56,12 @@ def _context(item: DeletedRecord) -> bytes:
     return sealed_context(item.model, item.object_id)
 
 
-def _json_default(value: Any) -> str:
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Decimal | UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not serialisable")
-
-
 def _serialize(rows: list[models.Model]) -> list[dict]:
     return serializers.serialize("python", rows)
 
 
 def _seal(item: DeletedRecord, document: dict[str, Any]) -> None:
-    text = json.dumps(document, default=_json_default)
+    text = json.dumps(document, default=json_default)
     item.payload = encrypt_bytes(text.encode(), context=_context(item))
 
 
@@ -214,7 +205,7 @@ def _in_dependency_order(rows: list[models.Model]) -> list[models.Model]:
 
 # --- restore ----------------------------------------------------------------------------------
 def _deserialize(rows: list[dict]) -> list[serializers.base.DeserializedObject]:
-    return list(serializers.deserialize("python", rows))
+    return deserialize_rows(rows)
 
 
 def _check_customer(item: DeletedRecord) -> None:

@@ -7,15 +7,14 @@ are not: history records what was, and duplicate groups are stale once their rec
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.core import serializers
 from django.db import models, router
 from django.db.models.deletion import Collector
 from simple_history.models import HistoricalChanges
 
+from kehu.core.snapshots import deserialize_rows, serialize_rows
 from kehu.customers.models import Customer
 
 # Rows of these models are not moved on merge (see module docstring).
@@ -79,18 +78,18 @@ def conditional_constraints(relation: Relation) -> list[models.UniqueConstraint]
 
 
 def serialize(objects: Iterable[models.Model]) -> list[dict]:
-    return json.loads(serializers.serialize("json", list(objects)))
+    return serialize_rows(objects)
 
 
 def deserialize(rows: list[dict]) -> list[models.Model]:
-    return [obj.object for obj in serializers.deserialize("json", json.dumps(rows))]
+    return [obj.object for obj in deserialize_rows(rows)]
 
 
 def restore(rows: list[dict]) -> None:
     """Insert serialized rows again with their original ids and values (raw save: no signals
     acting on them, timestamps kept)."""
     if rows:
-        for obj in serializers.deserialize("json", json.dumps(rows)):
+        for obj in deserialize_rows(rows):
             obj.save()
 
 

@@ -116,3 +116,17 @@ def test_merging_again_after_undo_works(busy_triplet, owner, teammate):  # noqa:
     customer_merge(keep=records[0], drop=records[1:], choices={}, by=owner)
 
     assert CustomerShare.objects.filter(user=teammate).count() == 1
+
+
+def test_undo_restores_timestamps_to_the_microsecond(triplet, owner):
+    # A stamp under one millisecond is where a millisecond-cut snapshot loses the fraction.
+    from django.utils import timezone
+
+    keep, *drop = triplet
+    stamp = timezone.now().replace(microsecond=456)
+    Customer.objects.filter(pk=drop[0].pk).update(created_at=stamp)
+    merge = customer_merge(keep=keep, drop=drop, choices={}, by=owner)
+
+    customer_merge_undo(merge=merge, by=owner)
+
+    assert Customer.objects.get(pk=drop[0].pk).created_at == stamp
