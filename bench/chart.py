@@ -26,7 +26,7 @@ SHOWN = [
     ("page", "search: name 2 chars"),
     ("page", "search: pinyin"),
     ("page", "sort: budget desc"),
-    ("page", "page 400 (deepest numbered)"),
+    ("page", "page 80 (deepest numbered)"),
     ("api", "first page"),
     ("360", "360 page (5,000 interactions)"),
 ]

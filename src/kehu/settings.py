@@ -392,7 +392,12 @@ KEHU_LIST_PAGE_SIZE = int(env("KEHU_LIST_PAGE_SIZE", "25"))
 # Large lists (core.pagination): counts exact up to this many rows, estimated above; pages
 # numbered up to this many rows deep, further pages reached by a keyset "Next" link.
 KEHU_EXACT_COUNT_LIMIT = int(env("KEHU_EXACT_COUNT_LIMIT", "10000"))
-KEHU_MAX_PAGE_OFFSET = int(env("KEHU_MAX_PAGE_OFFSET", "10000"))
+# 2,000 rows, as Salesforce caps OFFSET: an OFFSET costs the rows it skips, and past the first
+# pages people filter or go on with "Next", which costs the same at any depth.
+KEHU_MAX_PAGE_OFFSET = int(env("KEHU_MAX_PAGE_OFFSET", "2000"))
+# PostgreSQL: a list count that takes longer than this is replaced by the planner's estimate
+# (shown as one); 0 counts without a time limit.
+KEHU_COUNT_TIME_MS = int(env("KEHU_COUNT_TIME_MS", "15"))
 # Duplicate matcher scores are in [0, 1]; see kehu.dataquality.matching for the weights.
 # The entry warning is deliberately lower than the scan: a warning costs the user one click.
 KEHU_DUPLICATE_WARN_THRESHOLD = float(env("KEHU_DUPLICATE_WARN_THRESHOLD", "0.3"))

@@ -607,8 +607,10 @@ def generate(
             totals["tags"] += len(tag_rows)
         progress(end - start)
     if connection.vendor == "postgresql":
+        # VACUUM also sets the visibility map, without which PostgreSQL cannot use
+        # index-only scans until autovacuum comes by; it cannot run in a transaction.
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)")
     return GenerateSummary(
         users=org.users,
         customers=customers,

@@ -1,8 +1,9 @@
 """Lists that stay fast at a million rows: bounded counts and keyset pages past a depth.
 
 - **Counts** are exact up to ``KEHU_EXACT_COUNT_LIMIT`` rows (counting stops there, so a count
-  never reads more than that many rows); above it the database planner's estimate is shown,
-  labelled "about" (SQLite has none: "more than N").
+  never reads more than that many rows) and, on PostgreSQL, within ``KEHU_COUNT_TIME_MS``;
+  past either the database planner's estimate is shown, labelled "about" (SQLite has none:
+  "more than N").
 - **Pages** are numbered up to ``KEHU_MAX_PAGE_OFFSET`` rows deep (an OFFSET the database
   skips cheaply). Past that, "Next" carries a signed cursor, the sort value and id of the
   last row shown, and the next page starts right after it through the sort's index (keyset
@@ -20,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db import connections
+from django.db import OperationalError, connections, transaction
 from django.db.models import F, OrderBy, Q, QuerySet
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
@@ -30,6 +31,7 @@ from rest_framework.settings import api_settings
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 CURSOR_SALT = "kehu.pagination.cursor"
+QUERY_CANCELED = "57014"  # PostgreSQL: canceling statement due to statement timeout
 
 
 def exact_count_limit() -> int:
@@ -71,9 +73,51 @@ def planner_estimate(queryset: QuerySet) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+def count_time_ms() -> int:
+    return settings.KEHU_COUNT_TIME_MS
+
+
+def _count_within(queryset: QuerySet, limit: int, milliseconds: int) -> int | None:
+    """The count (stopped at `limit` + 1), or None when PostgreSQL needs more than
+    `milliseconds` for it. The timeout is local to a savepoint and put back afterwards, so
+    nothing else in the request's transaction runs under it."""
+    connection = connections[queryset.db]
+    try:
+        with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('statement_timeout'), "
+                "set_config('statement_timeout', %s, true)",
+                [f"{milliseconds}ms"],
+            )
+            previous = cursor.fetchone()[0]
+            counted = queryset.order_by()[: limit + 1].count()
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+            return counted
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == QUERY_CANCELED:
+            return None
+        raise
+
+
 def bounded_count(queryset: QuerySet, *, limit: int | None = None) -> BoundedCount:
+    """Exact up to `limit` rows when it can be had quickly; else PostgreSQL's estimate.
+
+    On PostgreSQL the count also has a time budget (``KEHU_COUNT_TIME_MS``): a filter or
+    search that matches thousands of rows spread over a wide data scope can take longer to
+    count than the page itself takes to read (the page stops after its rows, the count must
+    find them all). Past the budget the planner's estimate is shown, labelled as one, as
+    for counts above the limit. SQLite has no estimate and small tables: it counts exactly
+    up to the limit."""
     limit = exact_count_limit() if limit is None else limit
-    counted = queryset.order_by()[: limit + 1].count()
+    connection = connections[queryset.db]
+    budget = count_time_ms()
+    if connection.vendor == "postgresql" and budget > 0:
+        counted = _count_within(queryset, limit, budget)
+        if counted is None:
+            estimate = planner_estimate(queryset)
+            return BoundedCount(max(estimate or 0, 1), False)
+    else:
+        counted = queryset.order_by()[: limit + 1].count()
     if counted <= limit:
         return BoundedCount(counted, True)
     estimate = planner_estimate(queryset)
@@ -225,6 +269,10 @@ def paginate(
         rows = list(queryset[offset : offset + per_page + 1])
         offset_next = offset + per_page < max_page_offset()
     more = len(rows) > per_page
+    if not total.exact and not total.at_least and count:
+        # An estimate never claims fewer rows than this page has already shown to exist.
+        seen = (0 if number is None else (number - 1) * per_page) + len(rows)
+        total = BoundedCount(max(total.value, seen), False)
     rows = rows[:per_page]
     result = Page(
         object_list=rows,
