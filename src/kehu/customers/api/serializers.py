@@ -68,10 +68,18 @@ class MobileFieldSecurity:
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        request = self.context.get("request")
-        if request is None or is_hidden(request.user, CONTACT_MOBILE):
+        if self._mobile_hidden():
             data.pop("mobile", None)
         return data
+
+    def _mobile_hidden(self) -> bool:
+        # Once per serializer: a list serializes every row with the same child instance.
+        hidden = getattr(self, "_hidden_mobile", None)
+        if hidden is None:
+            request = self.context.get("request")
+            hidden = request is None or is_hidden(request.user, CONTACT_MOBILE)
+            self._hidden_mobile = hidden
+        return hidden
 
 
 class DecisionMakerSerializer(MobileFieldSecurity, serializers.Serializer):
@@ -213,7 +221,14 @@ class CustomerSerializer(serializers.ModelSerializer):
         contact = prefetched[0] if prefetched else None
         if prefetched is None:
             contact = customer.decision_maker
-        return DecisionMakerSerializer(contact, context=self.context).data if contact else None
+        if contact is None:
+            return None
+        # One nested serializer for every row: building one per row deep-copies its fields
+        # each time (a seventh of the API list's CPU at 50 rows).
+        nested = getattr(self, "_decision_maker_serializer", None)
+        if nested is None:
+            nested = self._decision_maker_serializer = DecisionMakerSerializer(context=self.context)
+        return nested.to_representation(contact)
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -105,6 +105,9 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self):
         return customer_list(user=self.request.user)
 
+    def deferred_join(self, request) -> bool:  # core.pagination.KeysetPagination asks
+        return CustomerFilter.matches_a_set(request.query_params)
+
     def get_object(self) -> Customer:
         return access_customer(self.request.user, self.kwargs["pk"])
 

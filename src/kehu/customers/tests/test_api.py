@@ -25,6 +25,7 @@ from kehu.customers.models import (
     ShareAccess,
     UnmaskLog,
 )
+from kehu.customers.sensitive import sensitive_custom_keys
 from kehu.customers.services import customer_share_set
 from kehu.customers.tests.factories import make_customer
 
@@ -368,6 +369,9 @@ def test_list_query_count_does_not_grow_with_the_page(org):
     client = api(org.owner)
 
     def queries_for_list() -> int:
+        # The keys of sensitive custom fields are cached per process for 30 s: read them
+        # first, so both counts see the warm cache whatever ran before this test.
+        sensitive_custom_keys()
         with CaptureQueriesContext(connection) as captured:
             response = client.get("/api/v1/customers/")
         assert all(row["decision_maker"]["name"] == "王建国" for row in response.data["results"])
@@ -379,8 +383,11 @@ def test_list_query_count_does_not_grow_with_the_page(org):
         make_customer(owner=org.owner, name=f"苏州第{n}精工机械有限公司")
     many = queries_for_list()
 
-    # token, rights, reporting line, count, page, decision makers, field security
-    assert few == many <= 7
+    # token, rights, reporting line, count, page, decision makers, field security; on
+    # PostgreSQL the count's time budget adds SAVEPOINT, set_config and ROLLBACK TO inside
+    # the test's transaction (core.pagination)
+    budget = 3 if connection.vendor == "postgresql" else 0
+    assert few == many <= 7 + budget
 
 
 # --- create and validation ------------------------------------------------------------------

@@ -229,3 +229,39 @@ def test_huge_search_on_the_page_is_refused_without_searching(english, owner):
 
     assert response.status_code == 200
     assert "Ensure this value has at most 64 characters" in response.content.decode()
+
+
+# --- deferred join (ids first, then rows) ---------------------------------------------------
+@pytest.mark.parametrize("sort", ["-created_at", "name", "-annual_budget"])
+def test_a_page_read_ids_first_is_the_page_read_at_once(owner, sort):
+    from kehu.core.pagination import paginate
+    from kehu.customers.filters import CustomerFilter
+    from kehu.customers.selectors import customer_list
+
+    for index, name in enumerate(NAMES * 2):
+        make_customer(owner=owner, name=f"{name[:-4]}{index}有限公司", annual_budget=index * 1000)
+    params = {"q": "有限", "sort": sort}
+    qs = CustomerFilter(data=params, queryset=customer_list(user=owner), user=owner).qs
+
+    for number in (1, 2, 3):
+        at_once = paginate(qs, per_page=5, page=number)
+        deferred = paginate(qs, per_page=5, page=number, deferred_join=True)
+        assert [c.pk for c in deferred] == [c.pk for c in at_once]
+        assert deferred.next_page == at_once.next_page
+    rows = paginate(qs, per_page=5, deferred_join=True).object_list
+    with CaptureQueriesContext(connection) as captured:  # joins and prefetch came with the rows
+        for row in rows:
+            str(row.owner), str(row.industry), row.key_contacts  # noqa: B018
+    assert len(captured) == 0
+
+
+def test_search_and_tags_are_read_ids_first():
+    from django.http import QueryDict
+
+    from kehu.customers.filters import CustomerFilter
+
+    assert CustomerFilter.matches_a_set(QueryDict("q=hengrui"))
+    assert CustomerFilter.matches_a_set(QueryDict("tags=1,2"))
+    assert CustomerFilter.matches_a_set(QueryDict("tags=1&tags=2"))
+    assert not CustomerFilter.matches_a_set(QueryDict("tags=1&status=interested"))
+    assert not CustomerFilter.matches_a_set(QueryDict("q=+"))
