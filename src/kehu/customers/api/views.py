@@ -106,7 +106,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return customer_list(user=self.request.user)
 
     def deferred_join(self, request) -> bool:  # core.pagination.KeysetPagination asks
-        return CustomerFilter.matches_a_set(request.query_params)
+        return CustomerFilter.reads_ids_first(request.query_params)
 
     def get_object(self) -> Customer:
         return access_customer(self.request.user, self.kwargs["pk"])

@@ -255,13 +255,12 @@ def test_a_page_read_ids_first_is_the_page_read_at_once(owner, sort):
     assert len(captured) == 0
 
 
-def test_search_and_tags_are_read_ids_first():
+def test_narrowed_lists_are_read_ids_first():
     from django.http import QueryDict
 
     from kehu.customers.filters import CustomerFilter
 
-    assert CustomerFilter.matches_a_set(QueryDict("q=hengrui"))
-    assert CustomerFilter.matches_a_set(QueryDict("tags=1,2"))
-    assert CustomerFilter.matches_a_set(QueryDict("tags=1&tags=2"))
-    assert not CustomerFilter.matches_a_set(QueryDict("tags=1&status=interested"))
-    assert not CustomerFilter.matches_a_set(QueryDict("q=+"))
+    for narrowed in ("q=hengrui", "tags=1,2", "tags=1", "status=interested", "budget_min=10"):
+        assert CustomerFilter.reads_ids_first(QueryDict(narrowed)), narrowed
+    for plain in ("", "sort=name", "page=3", "q=&status=", "cursor=abc&page_size=50"):
+        assert not CustomerFilter.reads_ids_first(QueryDict(plain)), plain

@@ -65,7 +65,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             per_page=settings.KEHU_LIST_PAGE_SIZE,
             page=request.GET.get("page"),
             cursor=request.GET.get("cursor"),
-            deferred_join=CustomerFilter.matches_a_set(request.GET),
+            deferred_join=CustomerFilter.reads_ids_first(request.GET),
         )
     except PageError as exc:
         page_error = exc.message
