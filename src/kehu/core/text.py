@@ -8,7 +8,9 @@ from pathlib import Path
 
 import opencc
 from opencc import OpenCC
-from pypinyin import lazy_pinyin
+from pypinyin import Style
+from pypinyin.converter import UltimateConverter
+from pypinyin.core import Pinyin
 
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
@@ -49,6 +51,27 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
+# What pypinyin.lazy_pinyin(text) builds on every call (its default options).
+_PINYIN = Pinyin(UltimateConverter(v_to_u=False, neutral_tone_with_five=False, tone_sandhi=False))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _word_syllables(word: str) -> tuple[str, ...]:
+    """The syllables of one segmented word. lazy_pinyin segments its text into words and
+    converts word by word with a converter that keeps no state, so a word's syllables are
+    the same wherever it occurs: converted once, looked up after (有限公司, 科技, 宁波 ...)."""
+    converted = _PINYIN._converter.convert(word, Style.NORMAL, False, "default", strict=True)
+    return tuple(syllable for item in converted for syllable in item)
+
+
+def _syllables(run: str) -> list[str]:
+    """lazy_pinyin(run, errors="default"), with each word's conversion cached."""
+    syllables: list[str] = []
+    for word in _PINYIN.seg(run):
+        syllables.extend(_word_syllables(word))
+    return syllables
+
+
 def pinyin_both(text: str) -> tuple[str, str]:
     """(full pinyin, initials) in one pass: 腾讯科技 → ("tengxunkeji", "txkj").
 
@@ -64,7 +87,7 @@ def pinyin_both(text: str) -> tuple[str, str]:
         other = text[position : match.start()]
         full.append(other)
         initials.append(other)
-        syllables = lazy_pinyin(match.group(), errors="default")
+        syllables = _syllables(match.group())
         full.extend(syllables)
         initials.extend(s[:1] for s in syllables)
         position = match.end()

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from kehu.accounts.models import User
 from kehu.customers.models import Contact, Customer
 from kehu.dataquality.calendar import WorkingDayCalendar
+from kehu.dataquality.imports.copying import upsert
 from kehu.dataquality.models import CompletenessState, CustomerCompleteness
 from kehu.interactions.services import notification_create
 
@@ -130,9 +131,9 @@ def _check_batch(
         )
     counts.checked += len(rows)
     # reminded_at is not overwritten here: it is claimed below, and cleared on completion.
-    CustomerCompleteness.objects.bulk_create(
+    upsert(
         results,
-        update_conflicts=True,
+        CustomerCompleteness,
         unique_fields=["customer"],
         update_fields=["state", "missing", "incomplete_since", "due_date", "checked_at"],
     )
