@@ -285,8 +285,8 @@ def paginate(
     """One page of `queryset` (already filtered and sorted): numbered, or after `cursor`.
 
     `deferred_join`: read the page's ids first, then its rows (see `_fetch`); one query more,
-    worth it when the filter matches a set of ids (a search, tags) rather than walking an
-    index in the list's order."""
+    worth it when the list is narrowed (a search, tags, filters). Pages after the first and
+    keyset pages always read ids first."""
     name, descending = sort_of(queryset)
     queryset = ordered(queryset, name, descending)
     total = bounded_count(queryset) if count else BoundedCount(0, False)
@@ -294,7 +294,7 @@ def paginate(
         value, pk = decode_cursor(cursor, queryset, name)
         nullable = _nullable(queryset, name)
         after = after_q(name, descending, value, pk, nullable=nullable)
-        rows = _fetch(queryset.filter(after), 0, per_page + 1, deferred_join)
+        rows = _fetch(queryset.filter(after), 0, per_page + 1, True)
         number = None
         offset_next = False
     else:
@@ -314,7 +314,10 @@ def paginate(
                 )
                 % {"limit": max_page_offset()},
             )
-        rows = _fetch(queryset, offset, per_page + 1, deferred_join)
+        # Past the first page the ids always come first: the rows an OFFSET skips are then
+        # skipped in an index (the covering index of the default order holds the data scope's
+        # columns) instead of being read from the table and joined (a rep's page 80 at 1M).
+        rows = _fetch(queryset, offset, per_page + 1, deferred_join or offset > 0)
         offset_next = offset + per_page < max_page_offset()
     more = len(rows) > per_page
     if not total.exact and not total.at_least and count:

@@ -234,6 +234,7 @@ def test_huge_search_on_the_page_is_refused_without_searching(english, owner):
 # --- deferred join (ids first, then rows) ---------------------------------------------------
 @pytest.mark.parametrize("sort", ["-created_at", "name", "-annual_budget"])
 def test_a_page_read_ids_first_is_the_page_read_at_once(owner, sort):
+    from kehu.core import pagination
     from kehu.core.pagination import paginate
     from kehu.customers.filters import CustomerFilter
     from kehu.customers.selectors import customer_list
@@ -243,11 +244,13 @@ def test_a_page_read_ids_first_is_the_page_read_at_once(owner, sort):
     params = {"q": "有限", "sort": sort}
     qs = CustomerFilter(data=params, queryset=customer_list(user=owner), user=owner).qs
 
+    ordered = [c.pk for c in pagination.ordered(qs, *pagination.sort_of(qs))]
+    assert len(ordered) == 14
     for number in (1, 2, 3):
-        at_once = paginate(qs, per_page=5, page=number)
-        deferred = paginate(qs, per_page=5, page=number, deferred_join=True)
-        assert [c.pk for c in deferred] == [c.pk for c in at_once]
-        assert deferred.next_page == at_once.next_page
+        for deferred_join in (False, True):
+            page = paginate(qs, per_page=5, page=number, deferred_join=deferred_join)
+            assert [c.pk for c in page] == ordered[(number - 1) * 5 : number * 5]
+            assert page.next_page == (number + 1 if number < 3 else None)
     rows = paginate(qs, per_page=5, deferred_join=True).object_list
     with CaptureQueriesContext(connection) as captured:  # joins and prefetch came with the rows
         for row in rows:
