@@ -3,6 +3,7 @@
 it, and is computed in a few queries; the page, the drill-down and the API alike."""
 
 import datetime as dt
+import sys
 from decimal import Decimal
 
 import pytest
@@ -16,10 +17,18 @@ from kehu.customers.tests.factories import make_customer
 from kehu.sales.models import Contract, Opportunity, Payment
 from kehu.sales.tests.factories import make_opportunity, stage
 
-TODAY = timezone.localdate()
-THIS_MONTH = TODAY.replace(day=1)
-LAST_MONTH = (THIS_MONTH - dt.timedelta(days=1)).replace(day=1)
-TWO_MONTHS_AGO = (LAST_MONTH - dt.timedelta(days=1)).replace(day=1)
+CALENDAR = ("TODAY", "THIS_MONTH", "LAST_MONTH", "TWO_MONTHS_AGO")
+
+
+def _calendar(today: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.date]:
+    """Today and the first days of this month and the two before it (the names in CALENDAR)."""
+    this_month = today.replace(day=1)
+    last_month = (this_month - dt.timedelta(days=1)).replace(day=1)
+    two_months_ago = (last_month - dt.timedelta(days=1)).replace(day=1)
+    return today, this_month, last_month, two_months_ago
+
+
+TODAY, THIS_MONTH, LAST_MONTH, TWO_MONTHS_AGO = _calendar(timezone.localdate())
 
 # What each customer of the fixture is: (owner, industry category, status).
 CUSTOMERS = {
@@ -32,11 +41,30 @@ CUSTOMERS = {
 }
 # Open opportunities (customer, stage, amount) and closed ones (customer, won, month, amount).
 OPEN = [("C1", "proposal", 100000), ("C4", "negotiation", 200000), ("C6", "initial_contact", 30000)]
-CLOSED = [
-    ("C1", True, THIS_MONTH, 50000),
-    ("C2", False, LAST_MONTH, 70000),
-    ("C5", True, TWO_MONTHS_AGO, 90000),
-]
+
+
+def _closed() -> list:
+    return [
+        ("C1", True, THIS_MONTH, 50000),
+        ("C2", False, LAST_MONTH, 70000),
+        ("C5", True, TWO_MONTHS_AGO, 90000),
+    ]
+
+
+CLOSED = _closed()
+
+
+@pytest.fixture(autouse=True)
+def _calendar_of_this_test(monkeypatch):
+    """The dates are read when each test starts, not when the module is collected: a long run
+    crosses midnight (16:00 UTC in Asia/Shanghai), and at a month's end the "won this month"
+    row would land in last month."""
+    module = sys.modules[__name__]
+    for name, value in zip(CALENDAR, _calendar(timezone.localdate()), strict=True):
+        monkeypatch.setattr(module, name, value)
+    monkeypatch.setattr(module, "CLOSED", _closed())
+
+
 # Contracts (customer, days until the end, status, amount) and one instalment each (days
 # since it was planned, planned, received).
 CONTRACTS = [

@@ -29,11 +29,10 @@ def make_pool(org, *, name="华东公海", departments=None, is_open=True, rules
     return pool
 
 
-def age(customer: Customer, days: int) -> Customer:
-    """Pretend the customer was created `days` ago."""
-    Customer.objects.filter(pk=customer.pk).update(
-        created_at=timezone.now() - dt.timedelta(days=days)
-    )
+def age(customer: Customer, days: int, *, now: dt.datetime | None = None) -> Customer:
+    """Pretend the customer was created `days` before `now` (default: the wall clock)."""
+    now = now or timezone.now()
+    Customer.objects.filter(pk=customer.pk).update(created_at=now - dt.timedelta(days=days))
     customer.refresh_from_db()
     return customer
 

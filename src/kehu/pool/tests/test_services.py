@@ -3,6 +3,7 @@
 cooldown, open and closed pools, the holding cap, returns and assignment."""
 
 import datetime as dt
+import sys
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,13 +29,22 @@ pytestmark = pytest.mark.django_db
 NOW = timezone.now()
 
 
+@pytest.fixture(autouse=True)
+def _clock_of_this_test(monkeypatch):
+    """Each test reads the clock once, when it starts: a module-level clock read at collection
+    goes stale by the time a long run reaches the test, and across midnight (16:00 UTC in
+    Asia/Shanghai) every "N days later" shifts by one day."""
+    monkeypatch.setattr(sys.modules[__name__], "NOW", timezone.now())
+
+
 def at(days: float) -> dt.datetime:
     """A moment `days` after NOW (the job's frozen clock)."""
     return NOW + dt.timedelta(days=days)
 
 
 def _prospect(org, *, created_days_ago: int):
-    return age(make_customer(owner=org.owner, status="prospect"), created_days_ago)
+    """A prospect created `created_days_ago` days before NOW, on the same clock as `at`."""
+    return age(make_customer(owner=org.owner, status="prospect"), created_days_ago, now=NOW)
 
 
 def _state(customer) -> str | None:
@@ -118,8 +128,8 @@ def test_running_the_job_twice_returns_nothing_twice(org):
 
 def test_status_without_a_rule_and_department_outside_every_pool_never_return(org):
     make_pool(org)  # a rule for prospects only, East only
-    interested = age(make_customer(owner=org.owner, status="interested"), 400)
-    north = age(make_customer(owner=org.outsider, status="prospect"), 400)
+    interested = age(make_customer(owner=org.owner, status="interested"), 400, now=NOW)
+    north = age(make_customer(owner=org.outsider, status="prospect"), 400, now=NOW)
 
     pool_recycle(now=NOW)
 
