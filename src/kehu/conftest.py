@@ -57,10 +57,15 @@ def _two_factor_passed(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """API throttling counts requests in the cache: each test starts with none counted."""
+    """API throttling counts requests in the cache: each test starts with none counted. The
+    per-process reference cache (core.refcache) starts empty too: a rolled-back test sends
+    no signal, so the previous test's industries or tags would otherwise linger."""
     from django.core.cache import cache
 
+    from kehu.core import refcache
+
     cache.clear()
+    refcache.clear_local()
 
 
 @pytest.fixture(autouse=True)

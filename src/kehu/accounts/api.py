@@ -43,7 +43,7 @@ from kehu.accounts.security.lockout import (
 from kehu.accounts.security.models import AccessChannel, AccessOutcome
 from kehu.accounts.security.totp import confirmed_device, second_factor_check, two_factor_required
 from kehu.accounts.selectors import department_subtree_ids, handovers_for, user_rights
-from kehu.core.api import client_ip
+from kehu.core.api import CompiledRepresentation, client_ip
 from kehu.core.api_schema import (
     BAD_REQUEST,
     FORBIDDEN,
@@ -54,12 +54,14 @@ from kehu.core.api_schema import (
 
 
 # --- references used by other apps' serializers ------------------------------------------------
-class UserRefSerializer(serializers.Serializer):
+class UserRefSerializer(CompiledRepresentation, serializers.Serializer):
+    compiled_model = User
     id = serializers.IntegerField()
     name = serializers.CharField(source="display_name")
 
 
-class DepartmentRefSerializer(serializers.Serializer):
+class DepartmentRefSerializer(CompiledRepresentation, serializers.Serializer):
+    compiled_model = Department
     id = serializers.IntegerField()
     name = serializers.CharField()
 

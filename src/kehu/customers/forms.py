@@ -28,6 +28,7 @@ from kehu.accounts.selectors import (
     user_department_subtree_ids,
     user_rights,
 )
+from kehu.core import refcache
 from kehu.customers.models import (
     Contact,
     Customer,
@@ -137,7 +138,16 @@ def grouped_preset_choices(model, *, parents_selectable: bool, keep: int | None 
     A parent without children is an option of its own. `parents_selectable` adds the parent
     at the top of its group (filters: "all of 制造业"); forms want the specific child.
     `keep` is a record's current value, offered even if an administrator retired it since.
+    Cached per process and language (core.refcache) until a preset is saved.
     """
+    return refcache.cached(
+        ("presets", model._meta.label, parents_selectable, keep),
+        partial(_grouped_preset_choices, model, parents_selectable=parents_selectable, keep=keep),
+        per_language=True,
+    )
+
+
+def _grouped_preset_choices(model, *, parents_selectable: bool, keep: int | None) -> list:
     rows = list(_presets(model, keep).order_by("sort_order", "id"))
     children: dict[int, list] = {}
     for row in rows:
@@ -615,7 +625,11 @@ INDENT = "\u3000"  # an ideographic space per tree level
 
 
 def department_choices() -> list:
-    """Departments in tree order, indented by depth (one query)."""
+    """Departments in tree order, indented by depth (one query, cached: core.refcache)."""
+    return refcache.cached(("departments",), _department_choices)
+
+
+def _department_choices() -> list:
     rows = list(
         Department.objects.order_by("sort_order", "id").values_list("id", "name", "parent_id")
     )
@@ -640,14 +654,23 @@ def owner_choices(viewer: User, *, keep: str | None = None) -> list:
     else the users whose customers the viewer can see by rule (themselves, their reporting
     line, their department tree), not the whole company's ~400 names (issue 7). Customers
     shared with the viewer by others stay in the list; the API still accepts any owner.
-    `keep` is the owner chosen in the request, offered even when outside these."""
-    users = User.objects.filter(is_active=True)
+    `keep` is the owner chosen in the request, offered even when outside these. Cached per
+    viewer, read scope and `keep` until a user or department is saved (core.refcache)."""
     rights = user_rights(viewer)
-    if rights.read_scope != DataScope.COMPANY:
+    keep = keep if keep and keep.isdigit() else None
+    return refcache.cached(
+        ("owners", viewer.pk, rights.read_scope, viewer.department_id, keep),
+        partial(_owner_choices, viewer, rights.read_scope, keep),
+    )
+
+
+def _owner_choices(viewer: User, read_scope: str, keep: str | None) -> list:
+    users = User.objects.filter(is_active=True)
+    if read_scope != DataScope.COMPANY:
         mine = Q(pk=viewer.pk) | Q(pk__in=sorted(subordinate_ids(viewer)))
-        if keep and keep.isdigit():
+        if keep:
             mine |= Q(pk=int(keep))
-        if rights.read_scope == DataScope.DEPARTMENT and viewer.department_id:
+        if read_scope == DataScope.DEPARTMENT and viewer.department_id:
             mine |= Q(department_id__in=sorted(user_department_subtree_ids(viewer)))
         users = users.filter(mine)
     rows = users.order_by("id").values_list(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import connection
@@ -13,7 +14,14 @@ from django.db.models.expressions import RawSQL
 from kehu.accounts.models import User
 from kehu.core.access import customer_scope_q, visible_customers
 from kehu.core.text import to_simplified
-from kehu.customers.models import Contact, Customer, CustomerShare, CustomFieldDefinition
+from kehu.customers.models import (
+    Contact,
+    Customer,
+    CustomerShare,
+    CustomFieldDefinition,
+    Industry,
+    Region,
+)
 from kehu.customers.sensitive import mobile_index, mobile_last4_index
 
 SEARCH_MAX_LENGTH = 64
@@ -87,11 +95,19 @@ def customer_search_q(user: User, text: str) -> Q:
     return Q(id__in=first.union(*rest))
 
 
-def customer_list(*, user: User) -> QuerySet[Customer]:
-    """The customers a user may see, with what a list row shows, in one query + one prefetch."""
+def customer_list(*, user: User, join_presets: bool = True) -> QuerySet[Customer]:
+    """The customers a user may see, with what a list row shows, in one query + one prefetch.
+
+    `join_presets=False` leaves industries and regions (and their parents) out of the query:
+    PostgreSQL spent ~7 ms planning those four joins for each page at 1M customers, four
+    times what running the query took. The caller then gives the page's rows their presets
+    from the process cache with `attach_presets`."""
+    related = ["owner", "department"]
+    if join_presets:
+        related += ["industry__parent", "region__parent"]
     return (
         visible_customers(user)
-        .select_related("owner", "department", "industry__parent", "region__parent")
+        .select_related(*related)
         .prefetch_related(
             Prefetch(
                 "contacts",
@@ -100,6 +116,38 @@ def customer_list(*, user: User) -> QuerySet[Customer]:
             )
         )
     )
+
+
+def _preset_index(model) -> dict[int, Any]:
+    """Every preset (retired ones too: a customer may still carry one) by id, each with its
+    parent attached, so labels like 制造业-汽车零部件 need no query."""
+    presets = {preset.pk: preset for preset in model.objects.all()}
+    parent = model._meta.get_field("parent")
+    for preset in presets.values():
+        if preset.parent_id is not None and preset.parent_id in presets:
+            parent.set_cached_value(preset, presets[preset.parent_id])
+        elif preset.parent_id is None:
+            parent.set_cached_value(preset, None)
+    return presets
+
+
+def attach_presets(customers: list[Customer]) -> list[Customer]:
+    """Give rows read with `customer_list(join_presets=False)` their industry and region from
+    the per-process cache (core.refcache; rebuilt when a preset is saved). The presets are
+    shared, read-only objects. A preset the cache has not seen yet (added by another process
+    within the last second) is left to load on access."""
+    from kehu.core import refcache
+
+    for model, field_name in ((Industry, "industry"), (Region, "region")):
+        index = refcache.cached(("preset-index", model._meta.label), partial(_preset_index, model))
+        field = Customer._meta.get_field(field_name)
+        for customer in customers:
+            preset_id = getattr(customer, field.attname)
+            if preset_id is None:
+                field.set_cached_value(customer, None)
+            elif preset_id in index:
+                field.set_cached_value(customer, index[preset_id])
+    return customers
 
 
 @dataclass

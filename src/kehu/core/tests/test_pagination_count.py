@@ -4,6 +4,7 @@ leaks to the rest of the request."""
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from kehu.core.pagination import bounded_count, paginate
 from kehu.customers.models import Customer
@@ -70,18 +71,20 @@ def test_an_estimated_count_is_never_below_the_rows_shown(three, settings):
 
 
 @postgres_only
-def test_the_list_page_says_a_cut_count_is_estimated(english, owner, three, monkeypatch):
+def test_the_list_page_says_a_cut_count_is_estimated(english, owner, three, monkeypatch, settings):
     """The list whose count ran out of time (simulated: a tiny table counts in well under any
     budget): the page still shows its rows and says the count is an estimate."""
     monkeypatch.setattr("kehu.core.pagination._count_within", lambda *args: None)
+    # Two rows a page: the first page is not the last, whose rows would be an exact count.
+    settings.KEHU_LIST_PAGE_SIZE = 2
     english.force_login(owner)
     response = english.get("/customers/")
     html = response.content.decode()
     assert response.status_code == 200
     assert "data-count-estimated" in html
     assert "(estimated)" in html
-    for name in NAMES:
-        assert name in html
+    shown = [name for name in NAMES if name in html]
+    assert len(shown) == 2
 
 
 def test_sqlite_counts_exactly_whatever_the_budget(three, settings):
@@ -90,3 +93,45 @@ def test_sqlite_counts_exactly_whatever_the_budget(three, settings):
     settings.KEHU_COUNT_TIME_MS = 1
     count = bounded_count(Customer.objects.all())
     assert (count.value, count.exact) == (3, True)
+
+
+@postgres_only
+def test_an_estimate_far_above_the_limit_is_shown_without_counting(three, monkeypatch, settings):
+    """A rep with 36,854 customers: counting to 10,001 only to show the estimate anyway cost
+    the budget on every page view. The estimate is asked first."""
+    settings.KEHU_EXACT_COUNT_LIMIT = 10_000
+    monkeypatch.setattr("kehu.core.pagination.planner_estimate", lambda queryset: 36_854)
+    with CaptureQueriesContext(connection) as captured:
+        count = bounded_count(Customer.objects.all())
+    assert (count.value, count.exact) == (36_854, False)
+    assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+
+
+@postgres_only
+def test_an_estimate_near_the_limit_is_checked_by_counting(three, monkeypatch, settings):
+    settings.KEHU_EXACT_COUNT_LIMIT = 10_000
+    monkeypatch.setattr("kehu.core.pagination.planner_estimate", lambda queryset: 15_000)
+    count = bounded_count(Customer.objects.all())
+    assert (count.value, count.exact) == (3, True)
+
+
+@postgres_only
+def test_the_last_page_corrects_a_wrong_estimate(three, monkeypatch):
+    """The planner guessed 50,000; the first page holds every row: the count is exact."""
+    monkeypatch.setattr("kehu.core.pagination.planner_estimate", lambda queryset: 50_000)
+    page = paginate(Customer.objects.all(), per_page=26)
+    assert (page.count.value, page.count.exact) == (3, True)
+    assert not page.has_next
+    more = paginate(Customer.objects.all(), per_page=2)
+    assert (more.count.value, more.count.exact) == (50_000, False)
+    last = paginate(Customer.objects.all(), per_page=2, page=2)
+    assert (last.count.value, last.count.exact) == (3, True)
+
+
+def test_a_page_that_holds_the_whole_list_counts_nothing(three):
+    """Its rows are the count: no COUNT, no estimate (the common narrow search)."""
+    with CaptureQueriesContext(connection) as captured:
+        page = paginate(Customer.objects.all(), per_page=26)
+    assert (page.count.value, page.count.exact) == (3, True)
+    statements = [q["sql"].upper() for q in captured.captured_queries]
+    assert not [sql for sql in statements if "COUNT(" in sql or sql.startswith("EXPLAIN")]

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from kehu.accounts.api import DepartmentRefSerializer, UserRefSerializer
 from kehu.accounts.models import User
 from kehu.core.access import visible_customers
+from kehu.core.api import CompiledRepresentation
 from kehu.customers.models import (
     Contact,
     Customer,
@@ -40,7 +41,7 @@ MOBILE_INPUT_HELP = _(
 
 
 # --- presets --------------------------------------------------------------------------------
-class PresetSerializer(serializers.Serializer):
+class PresetSerializer(CompiledRepresentation, serializers.Serializer):
     """An industry or region: its own id and code, the parent's, and the full label."""
 
     id = serializers.IntegerField()
@@ -82,7 +83,8 @@ class MobileFieldSecurity:
         return hidden
 
 
-class DecisionMakerSerializer(MobileFieldSecurity, serializers.Serializer):
+class DecisionMakerSerializer(MobileFieldSecurity, CompiledRepresentation, serializers.Serializer):
+    compiled_model = Contact
     id = serializers.IntegerField()
     name = serializers.CharField()
     title = serializers.CharField()
@@ -92,7 +94,8 @@ class DecisionMakerSerializer(MobileFieldSecurity, serializers.Serializer):
         return mask_mobile(contact.mobile)
 
 
-class CustomerRefSerializer(serializers.Serializer):
+class CustomerRefSerializer(CompiledRepresentation, serializers.Serializer):
+    compiled_model = Customer
     id = serializers.IntegerField()
     code = serializers.CharField()
     name = serializers.CharField()
@@ -111,7 +114,7 @@ class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
         return visible_customers(self.context["request"].user)
 
 
-class ContactSerializer(MobileFieldSecurity, serializers.ModelSerializer):
+class ContactSerializer(MobileFieldSecurity, CompiledRepresentation, serializers.ModelSerializer):
     customer = CustomerRefSerializer()
     mobile = serializers.SerializerMethodField(help_text=MASKED_HELP)
 
@@ -175,7 +178,7 @@ class UnmaskSerializer(serializers.Serializer):
 
 
 # --- customers ------------------------------------------------------------------------------
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(CompiledRepresentation, serializers.ModelSerializer):
     """A customer as GET returns it. Mobile numbers are always masked here."""
 
     industry = PresetSerializer(allow_null=True)

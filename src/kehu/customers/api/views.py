@@ -40,7 +40,7 @@ from kehu.customers.api import serializers as s
 from kehu.customers.api.approvals import StatusChangeRequestSerializer, StatusChangeSerializer
 from kehu.customers.filters import CustomerFilter
 from kehu.customers.models import Contact, Customer, CustomFieldDefinition, Industry, Region
-from kehu.customers.selectors import customer_history, customer_list
+from kehu.customers.selectors import attach_presets, customer_history, customer_list
 from kehu.customers.sensitive import keep_masked_custom_values
 from kehu.customers.validators import mask_mobile
 from kehu.dataquality.entry_check import needs_confirmation, probable_duplicates
@@ -103,7 +103,11 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     pagination_class = KeysetPagination
 
     def get_queryset(self):
-        return customer_list(user=self.request.user)
+        return customer_list(user=self.request.user, join_presets=False)
+
+    def paginate_queryset(self, queryset):
+        rows = super().paginate_queryset(queryset)
+        return rows if rows is None else attach_presets(rows)
 
     def deferred_join(self, request) -> bool:  # core.pagination.KeysetPagination asks
         return CustomerFilter.reads_ids_first(request.query_params)

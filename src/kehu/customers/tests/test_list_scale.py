@@ -80,6 +80,8 @@ def test_360_page_runs_the_same_number_of_queries_with_more_contacts(client, own
 # --- counts -----------------------------------------------------------------------------------
 def test_count_above_the_limit_is_labelled_as_an_estimate(english, owner, settings):
     settings.KEHU_EXACT_COUNT_LIMIT = 2
+    # Three rows a page: the first page is not the last (whose rows are an exact count).
+    settings.KEHU_LIST_PAGE_SIZE = 3
     customers_for(owner, 4)
     english.force_login(owner)
 
@@ -109,10 +111,13 @@ def test_api_says_whether_the_count_is_exact(owner, settings):
     customers_for(owner, 3)
     settings.KEHU_EXACT_COUNT_LIMIT = 2
 
-    data = api(owner).get("/api/v1/customers/").data
+    data = api(owner).get("/api/v1/customers/", {"page_size": 2}).data
 
     assert data["count_exact"] is False
     assert data["count"] >= 2
+    # The last page has seen every row: its count is exact.
+    last = api(owner).get("/api/v1/customers/", {"page_size": 2, "page": 2}).data
+    assert (last["count"], last["count_exact"]) == (3, True)
 
 
 # --- keyset pages -----------------------------------------------------------------------------

@@ -7,16 +7,22 @@ or a selector; every write is a service call.
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kehu.accounts.selectors import user_rights
+from kehu.core import refcache
 from kehu.core.access import access_contact, access_customer, can_edit_customer
 from kehu.core.api import client_ip
 from kehu.core.htmx import is_partial as _is_partial
@@ -54,7 +60,7 @@ def _detail_url(customer: Customer, anchor: str = "") -> str:
 def customer_list(request: HttpRequest) -> HttpResponse:
     customer_filter = CustomerFilter(
         data=request.GET,
-        queryset=selectors.customer_list(user=request.user),
+        queryset=selectors.customer_list(user=request.user, join_presets=False),
         user=request.user,
     )
     # Counts bounded and deep pages by keyset (core.pagination): the same cost at any depth.
@@ -70,6 +76,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     except PageError as exc:
         page_error = exc.message
         page = paginate(customer_filter.qs, per_page=settings.KEHU_LIST_PAGE_SIZE)
+    selectors.attach_presets(page.object_list)
     if customer_filter.errors:
         # An invalid filter (a 10,000-character search, an unknown choice) is left out of
         # the query; say which one, so the list is not taken for a filtered one.
@@ -94,14 +101,34 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     }
     if _is_partial(request):
         return _vary_on_htmx(render(request, "customers/_customer_results.html", context))
-    form = prepare_filter_form(customer_filter.form, viewer=request.user)
-    context.update(
-        filter_form=form,
-        more_filter_fields=[form[name] for name in FILTER_MORE_FIELDS],
-        selected_statuses=request.GET.getlist("status"),
-        more_filters_open=any(request.GET.get(name) for name in FILTER_MORE_FIELDS),
-    )
+    context["filter_panel"] = _filter_panel(request, customer_filter)
     return _vary_on_htmx(render(request, "customers/customer_list.html", context))
+
+
+def _filter_panel(request: HttpRequest, customer_filter: CustomerFilter) -> str:
+    """The filter panel's HTML. It holds the reference lists (industries, regions, departments,
+    tags) and the owners this user may filter by, about 16 KB and 10 ms of CPU to build, and
+    changes only with those (core.refcache) or with the filters chosen: cached per user,
+    scope, language and query string. Filtering from the panel asks for the results alone."""
+    user = request.user
+    params = request.GET.copy()
+    for name in ("page", "cursor"):
+        params.pop(name, None)
+    digest = hashlib.sha256(params.urlencode().encode()).hexdigest()
+    rights = user_rights(user)
+    key = ("customer-filter-panel", user.pk, rights.read_scope, user.department_id, digest)
+
+    def build() -> str:
+        form = prepare_filter_form(customer_filter.form, viewer=user)
+        context = {
+            "filter_form": form,
+            "more_filter_fields": [form[name] for name in FILTER_MORE_FIELDS],
+            "selected_statuses": request.GET.getlist("status"),
+            "more_filters_open": any(request.GET.get(name) for name in FILTER_MORE_FIELDS),
+        }
+        return render_to_string("customers/_filter_panel.html", context, request=request)
+
+    return mark_safe(refcache.cached(key, build, per_language=True))  # noqa: S308 (rendered here)
 
 
 # --- create / edit ------------------------------------------------------------------------
