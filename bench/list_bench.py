@@ -129,13 +129,16 @@ def deep_cursor(user_client, url: str) -> str | None:
     return encode_cursor(name="created_at", value=row.created_at, pk=row.pk)
 
 
-def measure(client, url: str, params: dict, iterations: int, warmup: int = 2) -> dict:
+def measure(
+    client, url: str, params: dict, iterations: int, warmup: int = 2, headers: dict | None = None
+) -> dict:
     from django.conf import settings
     from django.db import OperationalError, connection, transaction
     from django.test.utils import CaptureQueriesContext
 
+    headers = headers or {}
     for _ in range(warmup):
-        response = client.get(url, params)
+        response = client.get(url, params, headers=headers)
         if response.status_code != 200:
             raise SystemExit(f"{url} {params}: HTTP {response.status_code}")
     times = []
@@ -143,12 +146,12 @@ def measure(client, url: str, params: dict, iterations: int, warmup: int = 2) ->
     cpu = time.process_time()
     for _ in range(iterations):
         t0 = time.perf_counter()
-        client.get(url, params)
+        client.get(url, params, headers=headers)
         times.append((time.perf_counter() - t0) * 1000)
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu
     with CaptureQueriesContext(connection) as captured:
-        client.get(url, params)
+        client.get(url, params, headers=headers)
     statements = []
     for query in captured.captured_queries:
         sql = query["sql"]
@@ -222,8 +225,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument(
         "--only",
-        default="page,api,360,dashboard",
-        help="comma-separated: page (customer list page), api, 360, dashboard",
+        default="page,partial,api,360,dashboard",
+        help="comma-separated: page (customer list page), partial (the results the filter "
+        "panel asks for, HTMX), api, 360, dashboard",
     )
     parser.add_argument("--roles", default=",".join(ROLES), help="comma-separated role names")
     parser.add_argument("--json", type=Path, help="append results as JSON lines")
@@ -280,6 +284,21 @@ def main(argv: list[str] | None = None) -> None:
                     role,
                     "keyset page ~row 500k",
                     measure(client, "/customers/", {"cursor": cursor}, args.iterations),
+                )
+        if "partial" in only:
+            # What typing in the search box or changing a filter requests: the results alone.
+            for scenario, params in list_scenarios(fx):
+                record(
+                    "partial",
+                    role,
+                    scenario,
+                    measure(
+                        client,
+                        "/customers/",
+                        params,
+                        args.iterations,
+                        headers={"HX-Request": "true"},
+                    ),
                 )
         if "api" in only:
             for scenario, params in list_scenarios(fx):
