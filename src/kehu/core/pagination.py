@@ -114,7 +114,9 @@ def _count_within(queryset: QuerySet, limit: int, milliseconds: int) -> int | No
     return counted
 
 
-def bounded_count(queryset: QuerySet, *, limit: int | None = None) -> BoundedCount:
+def bounded_count(
+    queryset: QuerySet, *, limit: int | None = None, estimate: int | None = None
+) -> BoundedCount:
     """Exact up to `limit` rows when it can be had quickly; else PostgreSQL's estimate.
 
     On PostgreSQL the count also has a time budget (``KEHU_COUNT_TIME_MS``): a filter or
@@ -123,7 +125,7 @@ def bounded_count(queryset: QuerySet, *, limit: int | None = None) -> BoundedCou
     find them all). Past the budget the planner's estimate is shown, labelled as one, as
     for counts above the limit. The estimate is asked first: far above the limit
     (``ESTIMATE_SKIPS_COUNT``), nothing is counted. SQLite has no estimate and small tables:
-    it counts exactly up to the limit."""
+    it counts exactly up to the limit. `estimate`: the planner's, when already asked."""
     limit = exact_count_limit() if limit is None else limit
     if connections[queryset.db].vendor != "postgresql":
         counted = queryset.order_by()[: limit + 1].count()
@@ -133,7 +135,8 @@ def bounded_count(queryset: QuerySet, *, limit: int | None = None) -> BoundedCou
     # The planner's estimate first (no rows read): far above the limit, counting up to the
     # limit would only confirm what the estimate says, at the cost of reading `limit` rows
     # (a rep's 36,854 customers: 15 ms spent before the budget cut it).
-    estimate = planner_estimate(queryset) or 0
+    if estimate is None:
+        estimate = planner_estimate(queryset) or 0
     if estimate > limit * ESTIMATE_SKIPS_COUNT:
         return BoundedCount(estimate, False)
     budget = count_time_ms()
@@ -224,12 +227,24 @@ def _fetch(queryset: QuerySet, offset: int, limit: int, deferred_join: bool) -> 
     rows by id with their joins and prefetches. A search or tag filter that matches thousands
     of customers is otherwise joined to owner, department, industry and region for every match
     before the sort keeps 26 of them (1M customers, "hengrui": 115 ms → 40 ms)."""
-    query = queryset.query
-    if not deferred_join or query.annotations or query.extra or query.distinct or query.combinator:
+    if not deferred_join or not _reads_ids(queryset):
         return list(queryset[offset : offset + limit])
-    ids = list(queryset.values_list("pk", flat=True)[offset : offset + limit])
+    return _rows_by_id(
+        queryset, list(queryset.values_list("pk", flat=True)[offset : offset + limit])
+    )
+
+
+def _reads_ids(queryset: QuerySet) -> bool:
+    """Whether the page can be read as ids, then rows by id (a plain filtered query)."""
+    query = queryset.query
+    return not (query.annotations or query.extra or query.distinct or query.combinator)
+
+
+def _rows_by_id(queryset: QuerySet, ids: list) -> list:
+    """The rows of `ids`, in that order, with the joins and prefetches of `queryset`."""
     if not ids:
         return []
+    query = queryset.query
     rows = queryset.model._default_manager.filter(pk__in=ids)
     if query.select_related:
         rows = (
@@ -241,6 +256,24 @@ def _fetch(queryset: QuerySet, offset: int, limit: int, deferred_join: bool) -> 
         rows = rows.prefetch_related(*queryset._prefetch_related_lookups)
     by_id = {row.pk: row for row in rows.order_by()}
     return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def _all_ids(queryset: QuerySet) -> tuple[list | None, int | None]:
+    """A narrowed list on PostgreSQL: all its ids in order, up to ``KEHU_EXACT_COUNT_LIMIT``
+    + 1, when the planner expects few enough to count; with the planner's estimate.
+
+    A search, tags or filters that match a few thousand customers are found through indexes
+    that do not hold the sort, so the database finds and sorts all of them for a page of 26
+    and then finds them all again to count them (two tags AND-ed at 1M: 20 ms each). Their
+    ids, read once, are the page and the exact count (``None`` ids: read the page as usual;
+    the estimate is then far above the limit and is the count)."""
+    if connections[queryset.db].vendor != "postgresql" or not _reads_ids(queryset):
+        return None, None
+    limit = exact_count_limit()
+    estimate = planner_estimate(queryset) or 0
+    if estimate > limit * ESTIMATE_SKIPS_COUNT:
+        return None, estimate
+    return list(queryset.values_list("pk", flat=True)[: limit + 1]), estimate
 
 
 def _related_paths(tree: dict, prefix: str = "") -> list[str]:
@@ -301,9 +334,12 @@ def paginate(
     worth it when the list is narrowed (a search, tags, filters). Pages after the first and
     keyset pages always read ids first.
 
-    The rows are read before the count: a numbered page that ends the list needs none."""
+    The rows are read before the count: a numbered page that ends the list needs none. A
+    narrowed list on PostgreSQL that the planner expects to be countable is read as all its
+    ids at once, which are both the page and the count (`_all_ids`)."""
     name, descending = sort_of(queryset)
     queryset = ordered(queryset, name, descending)
+    estimate = all_ids = None
     if cursor:
         value, pk = decode_cursor(cursor, queryset, name)
         nullable = _nullable(queryset, name)
@@ -328,21 +364,36 @@ def paginate(
                 )
                 % {"limit": max_page_offset()},
             )
-        # Past the first page the ids always come first: the rows an OFFSET skips are then
-        # skipped in an index (the covering index of the default order holds the data scope's
-        # columns) instead of being read from the table and joined (a rep's page 80 at 1M).
-        rows = _fetch(queryset, offset, per_page + 1, deferred_join or offset > 0)
         offset_next = offset + per_page < max_page_offset()
+        if count and deferred_join:
+            all_ids, estimate = _all_ids(queryset)
+        if all_ids is not None:
+            rows = _rows_by_id(queryset, all_ids[offset : offset + per_page + 1])
+        else:
+            # Past the first page the ids always come first: the rows an OFFSET skips are
+            # then skipped in an index (the covering index of the default order holds the
+            # data scope's columns) instead of being read from the table and joined (a rep's
+            # page 80 at 1M).
+            rows = _fetch(queryset, offset, per_page + 1, deferred_join or offset > 0)
     more = len(rows) > per_page
     seen = None if number is None else (number - 1) * per_page + len(rows)
     if not count:
         total = BoundedCount(0, False)
+    elif all_ids is not None:
+        limit = exact_count_limit()
+        total = (
+            BoundedCount(len(all_ids), True)
+            if len(all_ids) <= limit
+            else BoundedCount(max(estimate, len(all_ids)), False)
+        )
     elif seen is not None and not more and (rows or number == 1):
         # The last page of a numbered list (or an empty list): the rows seen are the count,
         # with nothing to count or estimate.
         total = BoundedCount(seen, True)
+    elif estimate is not None:  # far above the limit: the estimate, nothing counted
+        total = BoundedCount(max(estimate, seen or 0), False)
     else:
-        total = bounded_count(queryset)
+        total = bounded_count(queryset, estimate=estimate)
         if seen is not None and not total.exact and not total.at_least:
             # An estimate never claims fewer rows than this page has already shown to exist.
             total = BoundedCount(max(total.value, seen), False)
