@@ -43,6 +43,7 @@ MAX_ENTRIES = 512  # least recently used first out: per-user entries stay bounde
 WATCHED = (
     "customers.Industry",
     "customers.Region",
+    "customers.CustomFieldDefinition",
     "accounts.Department",
     "accounts.User",
     "tags.Tag",

@@ -7,8 +7,6 @@ mobile is stored (contacts, leads), so a lead's number finds a contact's and the
 
 from __future__ import annotations
 
-import time
-
 from kehu.core.crypto import blind_index
 from kehu.customers.validators import mask_mobile, normalize_mobile
 
@@ -87,27 +85,20 @@ def sensitive_field_choices() -> list[tuple[str, str]]:
 
 
 # --- custom fields marked sensitive ------------------------------------------------------------
-_custom_keys: tuple[float, frozenset[str]] | None = None
-CUSTOM_KEYS_SECONDS = 30.0  # other processes see a newly marked field within this
-
-
 def sensitive_custom_keys() -> frozenset[str]:
     """Keys of the custom fields marked sensitive, whose values Customer.custom_fields stores
-    encrypted. Cached per process: forgotten when a definition is saved here, and re-read
-    after a few seconds for changes made by other processes."""
-    global _custom_keys
-    now = time.monotonic()
-    if _custom_keys is None or now - _custom_keys[0] > CUSTOM_KEYS_SECONDS:
+    encrypted. Kept in the reference cache (core.refcache: CustomFieldDefinition is watched),
+    so a field marked sensitive in one process is encrypted by every other within a second
+    with a shared cache, and within its age limit without one."""
+    from kehu.core import refcache
+
+    def build() -> frozenset[str]:
         from kehu.customers.models import CustomFieldDefinition
 
         keys = CustomFieldDefinition.objects.filter(sensitive=True).values_list("key", flat=True)
-        _custom_keys = (now, frozenset(keys))
-    return _custom_keys[1]
+        return frozenset(keys)
 
-
-def forget_sensitive_custom_keys(**kwargs) -> None:
-    global _custom_keys
-    _custom_keys = None
+    return refcache.cached(("customers.sensitive_custom_keys",), build)
 
 
 def mask_text(value) -> str:

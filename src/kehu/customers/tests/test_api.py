@@ -369,8 +369,8 @@ def test_list_query_count_does_not_grow_with_the_page(org):
     client = api(org.owner)
 
     def queries_for_list() -> int:
-        # The keys of sensitive custom fields are cached per process for 30 s: read them
-        # first, so both counts see the warm cache whatever ran before this test.
+        # The keys of sensitive custom fields are in the reference cache (core.refcache),
+        # which each test starts empty: read them first, so both counts see it warm.
         sensitive_custom_keys()
         with CaptureQueriesContext(connection) as captured:
             response = client.get("/api/v1/customers/")

@@ -353,3 +353,53 @@ def test_lead_list_finds_a_lead_by_the_last_4_digits_of_its_mobile(client, org):
 
     assert "找得到" in page
     assert "别的线索" not in page
+
+
+@pytest.mark.django_db
+def test_a_field_marked_sensitive_elsewhere_is_encrypted_here_once_the_version_moves(
+    org, monkeypatch
+):
+    """The sensitive keys live in the reference cache: another app server marks a field
+    sensitive (here: an update that sends no signal, and the shared version it bumps), and
+    this process encrypts the next value it writes, with no restart."""
+    from django.core.cache import cache
+
+    from kehu.core import refcache
+    from kehu.customers.models import Customer, CustomFieldDefinition
+    from kehu.customers.sensitive import sensitive_custom_keys
+
+    CustomFieldDefinition.objects.create(
+        key="passport", label_zh="护照号", label_en="Passport", field_type="text"
+    )
+    assert "passport" not in sensitive_custom_keys()  # now cached in this process
+
+    CustomFieldDefinition.objects.filter(key="passport").update(sensitive=True)
+    cache.set(refcache.VERSION_KEY, cache.get(refcache.VERSION_KEY, 0) + 1, timeout=None)
+    monkeypatch.setattr(refcache, "VERSION_CHECK_SECONDS", 0.0)
+
+    assert "passport" in sensitive_custom_keys()
+    customer = make_customer(
+        owner=org.owner,
+        name="孙护照",
+        customer_type="individual",
+        custom_fields={"passport": "E1234567"},
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT custom_fields FROM customers_customer WHERE id = %s", [customer.pk])
+        raw = str(cursor.fetchone()[0])
+    assert "E1234567" not in raw
+    assert Customer.objects.get(pk=customer.pk).custom_fields == {"passport": "E1234567"}
+
+
+@pytest.mark.django_db
+def test_marking_a_field_sensitive_here_takes_effect_at_once(org):
+    from kehu.customers.models import CustomFieldDefinition
+    from kehu.customers.sensitive import sensitive_custom_keys
+
+    field = CustomFieldDefinition.objects.create(
+        key="passport", label_zh="护照号", label_en="Passport", field_type="text"
+    )
+    assert "passport" not in sensitive_custom_keys()
+    field.sensitive = True
+    field.save()
+    assert "passport" in sensitive_custom_keys()
