@@ -1,7 +1,28 @@
 """Shared building blocks: timestamps, optimistic versions, code sequences, heartbeats."""
 
+import functools
+
 from django.db import models
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
 from django.utils.translation import gettext_lazy as _
+
+
+@functools.cache
+def _choice_labels(field: models.Field) -> dict:
+    # Every choice in this code base is a fixed TextChoices/IntegerChoices list; the labels
+    # are lazy, so one dict serves every language.
+    return dict(make_hashable(field.flatchoices))
+
+
+class ChoiceLabelsMixin:
+    """``get_FOO_display()`` from a dict built once per field. Django builds that dict anew on
+    every call; a list page calls it for several fields of every row (26 rows × status and
+    scale: 2 ms of a page's CPU at 1M customers, issue 7)."""
+
+    def _get_FIELD_display(self, field):
+        value = getattr(self, field.attname)
+        return force_str(_choice_labels(field).get(make_hashable(value), value), strings_only=True)
 
 
 class CustomerScopedQuerySet(models.QuerySet):
@@ -14,7 +35,7 @@ class CustomerScopedQuerySet(models.QuerySet):
         return self.filter(customer_scope_q(user, prefix="customer__"))
 
 
-class TimeStampedModel(models.Model):
+class TimeStampedModel(ChoiceLabelsMixin, models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("last updated"), auto_now=True, db_index=True)
 

@@ -4,12 +4,13 @@ masking and sortable column headers. ``{% load kehu %}``."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.timesince import timesince
@@ -128,6 +129,25 @@ def money_in(value, currency: str = "CNY") -> str:
     if not text or (currency or "CNY") == "CNY":
         return text
     return f"{currency} {text.removeprefix('¥')}"
+
+
+# A pk no table here reaches, reversed once per route: the row's own pk replaces it.
+_PK_SENTINEL = 987_654_321_987
+
+
+@functools.lru_cache(maxsize=256)
+def _pk_route(viewname: str, prefix: str, urlconf: str) -> str:
+    return reverse(viewname, args=[_PK_SENTINEL], urlconf=urlconf)
+
+
+@register.simple_tag
+def pk_url(viewname: str, pk) -> str:
+    """``{% url viewname pk %}`` for a route whose only argument is an ``<int:pk>``, reversed
+    once instead of for every row (a list page links each of its rows: 26 reverses were 2 ms
+    of its CPU)."""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    route = _pk_route(viewname, get_script_prefix(), urlconf)
+    return route.replace(str(_PK_SENTINEL), str(int(pk)), 1)
 
 
 @register.simple_tag
