@@ -105,6 +105,19 @@ def subordinate_ids(user: User) -> set[int]:
     return found
 
 
+def department_name(department_id: int | None) -> str:
+    """A department's name from the reference cache (core.refcache watches Department): the
+    header of every page shows the user's own, which was one query per page."""
+    if department_id is None:
+        return ""
+    from kehu.core import refcache
+
+    names = refcache.cached(
+        ("department-names",), lambda: dict(Department.objects.values_list("id", "name"))
+    )
+    return names.get(department_id, "")
+
+
 def department_ancestor_ids(department_id: int | None) -> list[int]:
     """The department and its parents up to the root, nearest first."""
     parents = dict(Department.objects.values_list("id", "parent_id"))

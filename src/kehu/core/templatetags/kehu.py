@@ -131,6 +131,13 @@ def money_in(value, currency: str = "CNY") -> str:
     return f"{currency} {text.removeprefix('¥')}"
 
 
+@register.simple_tag
+def department_name(department_id) -> str:
+    from kehu.accounts.selectors import department_name as name_of
+
+    return name_of(department_id)
+
+
 # A pk no table here reaches, reversed once per route: the row's own pk replaces it.
 _PK_SENTINEL = 987_654_321_987
 
