@@ -276,6 +276,33 @@ def _all_ids(queryset: QuerySet) -> tuple[list | None, int | None]:
     return list(queryset.values_list("pk", flat=True)[: limit + 1]), estimate
 
 
+# The sort whose index each arm has (customers: customer_owner_created).
+ARM_SORTS = {"created_at"}
+
+
+def _by_arms(queryset: QuerySet, arms: list[Q] | None, name: str) -> bool:
+    return bool(
+        arms
+        and len(arms) > 1
+        and name in ARM_SORTS
+        and connections[queryset.db].vendor == "postgresql"
+        and _reads_ids(queryset)
+    )
+
+
+def _arm_ids(
+    queryset: QuerySet, arms: list[Q], name: str, descending: bool, offset: int, limit: int
+) -> list:
+    """Ids [offset, offset + limit) of `queryset`, read as the union of each arm's first
+    offset + limit rows. The rows of the page are among them: any row above it in the whole
+    list is above it in its own arm."""
+    depth = offset + limit
+    parts = [queryset.filter(arm).values_list("id", name)[:depth] for arm in arms]
+    first, *rest = parts
+    union = first.union(*rest).order_by(f"-{name}" if descending else name, "-id")
+    return [pk for pk, _value in union[offset : offset + limit]]
+
+
 def _related_paths(tree: dict, prefix: str = "") -> list[str]:
     """select_related's nested dict ({"industry": {"parent": {}}}) back as "industry__parent"."""
     paths = []
@@ -327,12 +354,17 @@ def paginate(
     cursor: str | None = None,
     count: bool = True,
     deferred_join: bool = False,
+    arms: list[Q] | None = None,
 ) -> Page:
     """One page of `queryset` (already filtered and sorted): numbered, or after `cursor`.
 
     `deferred_join`: read the page's ids first, then its rows (see `_fetch`); one query more,
     worth it when the list is narrowed (a search, tags, filters). Pages after the first and
     keyset pages always read ids first.
+
+    `arms`: conditions whose union is what `queryset` already holds, each readable in the
+    list's order from an index (core.access.customer_scope_arms); on PostgreSQL a page past
+    the first, in the default order, is then read as the union of each arm's first rows.
 
     The rows are read before the count: a numbered page that ends the list needs none. A
     narrowed list on PostgreSQL that the planner expects to be countable is read as all its
@@ -369,6 +401,9 @@ def paginate(
             all_ids, estimate = _all_ids(queryset)
         if all_ids is not None:
             rows = _rows_by_id(queryset, all_ids[offset : offset + per_page + 1])
+        elif offset > 0 and _by_arms(queryset, arms, name):
+            ids = _arm_ids(queryset, arms, name, descending, offset, per_page + 1)
+            rows = _rows_by_id(queryset, ids)
         else:
             # Past the first page the ids always come first: the rows an OFFSET skips are
             # then skipped in an index (the covering index of the default order holds the
@@ -450,6 +485,7 @@ class KeysetPagination(BasePagination):
                 page=request.query_params.get("page"),
                 cursor=request.query_params.get("cursor"),
                 deferred_join=self._deferred_join(request, view),
+                arms=self._arms(request, view),
             )
         except PageError as exc:
             raise ValidationError({exc.field: [exc.message]}) from exc
@@ -459,6 +495,11 @@ class KeysetPagination(BasePagination):
     def _deferred_join(request, view) -> bool:
         ask = getattr(view, "deferred_join", None)
         return bool(ask and ask(request))
+
+    @staticmethod
+    def _arms(request, view) -> list[Q] | None:
+        ask = getattr(view, "scope_arms", None)
+        return ask(request) if ask else None
 
     def _link(self, **params) -> str:
         url = self.request.build_absolute_uri()

@@ -251,6 +251,9 @@ class Customer(VersionedModel):
                 name="customer_created_cover",
             ),
             models.Index(fields=["owner", "-updated_at"], name="customer_owner_updated"),
+            # A rep's deep pages: each "owner is …" arm of the data scope is read in list
+            # order from here (core.pagination, scope arms).
+            models.Index(fields=["owner", "created_at", "id"], name="customer_owner_created"),
             models.Index(fields=["department", "-updated_at"], name="customer_dept_updated"),
             models.Index(fields=["status", "-updated_at"], name="customer_status_updated"),
             models.Index(fields=["industry", "status"], name="customer_industry_status"),

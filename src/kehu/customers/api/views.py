@@ -24,7 +24,12 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from kehu.accounts.models import User
-from kehu.core.access import access_contact, access_customer, visible_contacts
+from kehu.core.access import (
+    access_contact,
+    access_customer,
+    customer_scope_arms,
+    visible_contacts,
+)
 from kehu.core.api import client_ip, conflict_response, parse_input
 from kehu.core.api_schema import (
     BAD_REQUEST,
@@ -111,6 +116,9 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def deferred_join(self, request) -> bool:  # core.pagination.KeysetPagination asks
         return CustomerFilter.reads_ids_first(request.query_params)
+
+    def scope_arms(self, request):  # core.pagination.KeysetPagination asks
+        return customer_scope_arms(request.user)
 
     def get_object(self) -> Customer:
         return access_customer(self.request.user, self.kwargs["pk"])

@@ -23,7 +23,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kehu.accounts.selectors import user_rights
 from kehu.core import refcache
-from kehu.core.access import access_contact, access_customer, can_edit_customer
+from kehu.core.access import (
+    access_contact,
+    access_customer,
+    can_edit_customer,
+    customer_scope_arms,
+)
 from kehu.core.api import client_ip
 from kehu.core.htmx import is_partial as _is_partial
 from kehu.core.htmx import vary_on_htmx as _vary_on_htmx
@@ -72,6 +77,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             page=request.GET.get("page"),
             cursor=request.GET.get("cursor"),
             deferred_join=CustomerFilter.reads_ids_first(request.GET),
+            arms=customer_scope_arms(request.user),
         )
     except PageError as exc:
         page_error = exc.message
