@@ -157,7 +157,9 @@ def measure(
         sql = query["sql"]
         if sql.startswith("DECLARE "):  # a server-side cursor (.iterator()): its query
             sql = sql.split(" FOR ", 1)[1]
-        if sql.lstrip().upper().startswith(("SELECT", "WITH")):
+        # "(SELECT …) UNION (…)": a rep's deep page read by scope arms; EXPLAIN: the planner
+        # estimate a narrowed list asks for before counting (database time all the same).
+        if sql.lstrip("( ").upper().startswith(("SELECT", "WITH", "EXPLAIN")):
             statements.append(sql)
     # Counts run under the time budget the request gave them (core.pagination.bounded_count):
     # a count cut after KEHU_COUNT_TIME_MS costs the budget, in the request and in the floor.
