@@ -2,6 +2,7 @@
 customers, then every benchmark scenario of bench/list_bench.py once, as each role. It checks
 that the generator and the benchmarks run, not how fast (no timed assertions in CI)."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -99,3 +100,40 @@ def _english_messages():
 
     with translation.override("en"):
         yield
+
+
+def test_compare_sets_a_candidate_run_beside_its_baseline(tmp_path, capsys, list_bench):
+    import compare
+
+    def run(path, p95_page, p95_api):
+        rows = [
+            {
+                "customers": 10,
+                "kind": "page",
+                "role": "sales rep",
+                "scenario": "first page",
+                "p95": p95_page,
+                "cpu_ms": 30.0,
+                "sql_p50": 5.0,
+            },
+            {
+                "customers": 10,
+                "kind": "api",
+                "role": "sales rep",
+                "scenario": "first page",
+                "p95": p95_api,
+                "cpu_ms": 40.0,
+                "sql_p50": 6.0,
+            },
+        ]
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+        return path
+
+    base = run(tmp_path / "base.jsonl", 80.0, 45.0)
+    new = run(tmp_path / "new.jsonl", 40.0, 45.0)
+    compare.main([str(base), str(new), "--base-name", "3rd", "--new-name", "4th"])
+    out = capsys.readouterr().out
+    assert "| page | sales rep | first page | 80.0 | 40.0 | 0.50 |" in out
+    assert "**page**: p95 ≤ 50 ms in 0 → 1 of 1 scenarios" in out
+    assert "**api**: p95 ≤ 50 ms in 1 → 1 of 1 scenarios" in out
+    assert "median p95 ratio (4th ÷ 3rd) over 2 scenarios: 0.75" in out
