@@ -258,9 +258,15 @@ def _rows_by_id(queryset: QuerySet, ids: list) -> list:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def _all_ids(queryset: QuerySet) -> tuple[list | None, int | None]:
+def _ids_wanted(depth: int) -> int:
+    """How many ids `_all_ids` reads: one past the count limit, and at least the page's."""
+    return max(exact_count_limit() + 1, depth)
+
+
+def _all_ids(queryset: QuerySet, depth: int) -> tuple[list | None, int | None]:
     """A narrowed list on PostgreSQL: all its ids in order, up to ``KEHU_EXACT_COUNT_LIMIT``
-    + 1, when the planner expects few enough to count; with the planner's estimate.
+    + 1 (and at least `depth`, the end of the page asked for), when the planner expects few
+    enough to count; with the planner's estimate.
 
     A search, tags or filters that match a few thousand customers are found through indexes
     that do not hold the sort, so the database finds and sorts all of them for a page of 26
@@ -273,7 +279,7 @@ def _all_ids(queryset: QuerySet) -> tuple[list | None, int | None]:
     estimate = planner_estimate(queryset) or 0
     if estimate > limit * ESTIMATE_SKIPS_COUNT:
         return None, estimate
-    return list(queryset.values_list("pk", flat=True)[: limit + 1]), estimate
+    return list(queryset.values_list("pk", flat=True)[: _ids_wanted(depth)]), estimate
 
 
 # The sort whose index each arm has (customers: customer_owner_created).
@@ -398,7 +404,7 @@ def paginate(
             )
         offset_next = offset + per_page < max_page_offset()
         if count and deferred_join:
-            all_ids, estimate = _all_ids(queryset)
+            all_ids, estimate = _all_ids(queryset, offset + per_page + 1)
         if all_ids is not None:
             rows = _rows_by_id(queryset, all_ids[offset : offset + per_page + 1])
         elif offset > 0 and _by_arms(queryset, arms, name):
@@ -415,10 +421,11 @@ def paginate(
     if not count:
         total = BoundedCount(0, False)
     elif all_ids is not None:
-        limit = exact_count_limit()
+        # All of them were read unless the read stopped at its limit.
+        complete = len(all_ids) < _ids_wanted(offset + per_page + 1)
         total = (
             BoundedCount(len(all_ids), True)
-            if len(all_ids) <= limit
+            if complete
             else BoundedCount(max(estimate, len(all_ids)), False)
         )
     elif seen is not None and not more and (rows or number == 1):

@@ -202,3 +202,18 @@ def test_sqlite_pages_a_narrowed_list_without_reading_all_its_ids(three):
     assert (page.count.value, page.count.exact) == (3, True)
     ids_query = _statements(captured)[0]
     assert "LIMIT 3" in ids_query
+
+
+@postgres_only
+def test_a_page_deeper_than_the_count_limit_still_has_its_rows(three, settings):
+    """A count limit set below the numbered depth: page 3 of one row each is past the limit
+    of 1, and still reads its row; the count is exact, all ids having been read."""
+    settings.KEHU_EXACT_COUNT_LIMIT = 1
+    narrowed = Customer.objects.filter(name__contains="有限公司")
+    everything = [c.pk for c in narrowed.order_by("-created_at", "-id")]
+    page = paginate(narrowed, per_page=1, page=3, deferred_join=True)
+    assert [c.pk for c in page] == everything[2:3]
+    assert (page.count.value, page.count.exact) == (3, True)
+    second = paginate(narrowed, per_page=1, page=2, deferred_join=True)
+    assert [c.pk for c in second] == everything[1:2]
+    assert second.has_next
