@@ -144,6 +144,19 @@ class CustomerFilter(django_filters.FilterSet):
             for value in values
         )
 
+    @staticmethod
+    def reads_all_ids(params) -> bool:
+        """Whether the list is narrowed to a set of ids computed before the scan (two or more
+        tags, AllTagsFilter): then all its ids are read at once, for the page and the count
+        (core.pagination)."""
+        tags = {
+            part.strip()
+            for value in params.getlist("tags")
+            for part in str(value).split(",")
+            if part.strip()
+        }
+        return len(tags) >= 2
+
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user if user is not None else getattr(self.request, "user", None)

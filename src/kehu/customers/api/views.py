@@ -117,6 +117,9 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def deferred_join(self, request) -> bool:  # core.pagination.KeysetPagination asks
         return CustomerFilter.reads_ids_first(request.query_params)
 
+    def read_all_ids(self, request) -> bool:  # core.pagination.KeysetPagination asks
+        return CustomerFilter.reads_all_ids(request.query_params)
+
     def scope_arms(self, request):  # core.pagination.KeysetPagination asks
         return customer_scope_arms(request.user)
 

@@ -77,6 +77,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             page=request.GET.get("page"),
             cursor=request.GET.get("cursor"),
             deferred_join=CustomerFilter.reads_ids_first(request.GET),
+            read_all_ids=CustomerFilter.reads_all_ids(request.GET),
             arms=customer_scope_arms(request.user),
         )
     except PageError as exc:

@@ -361,3 +361,40 @@ def test_schema_documents_the_tag_endpoints_and_the_tag_filter(org):
     assert "delete" in paths["/api/v1/customers/{id}/tags/{tag_id}/"]
     tags = next(p for p in paths["/api/v1/customers/"]["get"]["parameters"] if p["name"] == "tags")
     assert tags["schema"] == {"type": "array", "items": {"type": "integer"}}
+
+
+def test_two_tags_are_read_as_all_their_ids_and_counted_exactly_without_a_count(
+    org, tagged, settings, client
+):
+    """The customers carrying every tag are computed before the scan: on PostgreSQL their
+    ids are read once, as the page and the exact count; on SQLite the page is counted."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.KEHU_LIST_PAGE_SIZE = 1
+    high, cost = tag("高价值").pk, tag("降低成本").pk
+    extra = make_customer(owner=org.owner, name="苏州第二精工机械有限公司")
+    for name in ("高价值", "降低成本"):
+        customer_tag_add(customer=extra, tag=tag(name), by=org.owner)
+    client.force_login(org.owner)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"/customers/?tags={high},{cost}")
+    html = response.content.decode()
+    assert 'data-count="2"' in html
+    assert "data-count-estimated" not in html
+    counts = [q for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == (0 if connection.vendor == "postgresql" else 1)
+    api_page = api(org.owner).get(f"/api/v1/customers/?tags={high}&tags={cost}&page_size=1")
+    assert (api_page.data["count"], api_page.data["count_exact"]) == (2, True)
+    assert len(api_page.data["results"]) == 1
+
+
+def test_only_two_or_more_tags_read_all_ids():
+    from django.http import QueryDict
+
+    from kehu.customers.filters import CustomerFilter
+
+    for query in ("tags=1,2", "tags=1&tags=2", "tags=3,1,2&q=x"):
+        assert CustomerFilter.reads_all_ids(QueryDict(query)), query
+    for query in ("", "tags=1", "tags=1,1", "tags=1&tags=1", "tags=,", "q=hengrui"):
+        assert not CustomerFilter.reads_all_ids(QueryDict(query)), query
