@@ -482,27 +482,19 @@ class KeysetPagination(BasePagination):
                 per_page=self.get_page_size(request),
                 page=request.query_params.get("page"),
                 cursor=request.query_params.get("cursor"),
-                deferred_join=self._deferred_join(request, view),
-                read_all_ids=self._read_all_ids(request, view),
-                arms=self._arms(request, view),
+                deferred_join=bool(self._ask(view, "deferred_join", request)),
+                read_all_ids=bool(self._ask(view, "read_all_ids", request)),
+                arms=self._ask(view, "scope_arms", request),
             )
         except PageError as exc:
             raise ValidationError({exc.field: [exc.message]}) from exc
         return self.page.object_list
 
     @staticmethod
-    def _deferred_join(request, view) -> bool:
-        ask = getattr(view, "deferred_join", None)
-        return bool(ask and ask(request))
-
-    @staticmethod
-    def _read_all_ids(request, view) -> bool:
-        ask = getattr(view, "read_all_ids", None)
-        return bool(ask and ask(request))
-
-    @staticmethod
-    def _arms(request, view) -> list[Q] | None:
-        ask = getattr(view, "scope_arms", None)
+    def _ask(view, name: str, request):
+        """What the view says of this request (`deferred_join`, `read_all_ids`, `scope_arms`:
+        see `paginate`); None from a view that does not say."""
+        ask = getattr(view, name, None)
         return ask(request) if ask else None
 
     def _link(self, **params) -> str:
