@@ -86,3 +86,39 @@ def test_a_mapping_instead_of_a_model_row_takes_drfs_path():
     """A serializer with a model can still be handed a dict (previews, schema examples)."""
     row = {"id": 3, "name": "张三"}
     assert UserRefSerializer().to_representation({**row, "display_name": "张三"}) == row
+
+
+def test_only_methods_taking_nothing_but_self_are_called_directly():
+    from kehu.core.api import _no_argument_method
+    from kehu.customers.models import Industry
+
+    class Row:
+        label = property(lambda self: "x")
+
+        def plain(self):
+            return 1
+
+        def needs(self, other):
+            return other
+
+        @staticmethod
+        def static():
+            return 2
+
+    assert _no_argument_method(Industry, "__str__")
+    assert _no_argument_method(Row, "plain")
+    assert not _no_argument_method(Row, "needs")
+    assert not _no_argument_method(Row, "label")
+    assert not _no_argument_method(Row, "static")
+    assert not _no_argument_method(Row, "missing")
+    assert not _no_argument_method(Customer, "get_status_display")  # DRF's path: a partial
+
+
+def test_a_preset_label_from_its_str_equals_drfs(owner):
+    from kehu.customers.models import Industry, Region
+
+    serializer = PresetSerializer()
+    for preset in [*Industry.objects.select_related("parent")[:5], *Region.objects.all()[:5]]:
+        compiled, generic = _both(serializer, preset)
+        assert compiled == generic
+        assert compiled["label"] == str(preset)
