@@ -1,14 +1,17 @@
 """Synthetic company data at scale for benchmarks (`kehu generate`), spec issue 7.
 
 A sales organisation (regional groups with heads and reps, service, marketing, IT) and any
-number of customers with contacts, tags, related-team shares, interactions and, where the
-sales app has them, contracts and orders. Distributions are skewed the way real CRMs are: a
+number of customers with contacts, tags, related-team shares, interactions, opportunities,
+contracts with payment plans, and orders. Distributions are skewed the way real CRMs are: a
 few reps own many customers, most customers have few interactions and some have hundreds.
 
-Rows are written in chunks with PostgreSQL's COPY (SQLite: bulk_create), each chunk in its own
-transaction. History rows are not written: a generated company has no edit history. Contacts
-go through dataquality.imports.copying, the importer's bulk path, so every field is stored the
-way the model stores it (e.g. encrypted columns).
+Rows are written in chunks with PostgreSQL's COPY (SQLite: bulk_create), and the whole run is
+one transaction: a run that is interrupted leaves nothing behind. On PostgreSQL the secondary
+indexes of the tables it fills are dropped first and built again before the commit (one sorted
+build per index costs a fraction of keeping some sixty of them up to date row by row), so
+those tables are locked until the run ends. History rows are not written: a generated company
+has no edit history. Contacts go through dataquality.imports.copying, the importer's bulk path,
+so every field is stored the way the model stores it (e.g. encrypted columns).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import datetime as dt
 import json
 import random
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -53,6 +57,9 @@ USERNAME_PREFIX = "bench_"
 SHOWCASE_NAME = "苏州恒瑞三六零基准科技有限公司"
 SHOWCASE_INTERACTIONS = 5000
 MAX_INTERACTIONS_PER_CUSTOMER = 2000
+# Memory for building the indexes again after the load (this transaction only): a GIN
+# index built within it is written once instead of flushed in pieces.
+INDEX_BUILD_MEMORY = "512MB"
 
 # Regional sales groups and the region areas (Region.parent code) each one works.
 GROUPS = [
@@ -148,6 +155,52 @@ class _Writer:
                     ]
                 copy.write_row(values)
         return [row.get(pk) for row in rows]
+
+
+def _secondary_indexes(tables: list[str]) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the indexes on `tables` that enforce nothing: not the
+    primary key, not unique, not behind a constraint."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+            FROM pg_index i
+            WHERE i.indrelid = ANY(%s::regclass[])
+              AND NOT i.indisprimary AND NOT i.indisunique
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+            ORDER BY i.indrelid, i.indexrelid
+            """,
+            [tables],
+        )
+        return cursor.fetchall()
+
+
+@contextmanager
+def _indexes_built_after(
+    tables: list[str], progress: Callable[[int, int], None] | None
+) -> Iterator[None]:
+    """On PostgreSQL, inside the caller's transaction: drop the secondary indexes of `tables`,
+    let the caller fill them, build the indexes again. Elsewhere: nothing."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    assert connection.in_atomic_block, "the indexes must come back in the same transaction"
+    indexes = _secondary_indexes(tables)
+    with connection.cursor() as cursor:
+        # Foreign keys checked at the end of each statement, not queued for millions of rows
+        # until the commit (an index cannot be built with such checks pending).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+        if progress:
+            progress(0, len(indexes))
+        for built, (_name, definition) in enumerate(indexes, start=1):
+            cursor.execute(definition)
+            if progress:
+                progress(built, len(indexes))
 
 
 # --- drawing ----------------------------------------------------------------------------------
@@ -494,8 +547,12 @@ def generate(
     seed: int = 7,
     reps: int | None = None,
     progress: Callable[[int], None] | None = None,
+    index_progress: Callable[[int, int], None] | None = None,
 ) -> GenerateSummary:
-    """Add `customers` customers and about `interactions` interactions to the bench company."""
+    """Add `customers` customers and about `interactions` interactions to the bench company.
+
+    `progress` is told how many customers each chunk wrote; `index_progress` (PostgreSQL)
+    how many of the dropped indexes are built again, of how many."""
     progress = progress or (lambda n: None)
     rng = random.Random(seed)  # noqa: S311 (synthetic data, reproducible by seed)
     reps = reps or min(max(customers // 2500, 14), 420)
@@ -525,87 +582,94 @@ def generate(
         .exclude(exclusive_group__gt="")
         .values_list("pk", flat=True)
     )
-    extra = _ExtraWriters(rng=rng)
+    extra = _SalesWriters(rng=rng, today=company.today)
     totals = {"contacts": 0, "interactions": 0, "tags": 0}
     showcase_code = None
-    for start in range(0, customers, CHUNK):
-        end = min(start + CHUNK, customers)
-        rows = []
-        for index in range(start, end):
-            serial = serials[index]
-            code = f"{prefix}{serial:05d}"
-            if index == 0 and showcase_owner is not None:
-                rows.append(
-                    company.customer(
-                        serial=serial, code=code, name=SHOWCASE_NAME, owner=showcase_owner
+    # One transaction on PostgreSQL, the indexes built after the load (module docstring).
+    filled = [
+        model._meta.db_table
+        for model in (Customer, Contact, Interaction, tag_model, CustomerShare, *extra.models)
+    ]
+    with transaction.atomic(), _indexes_built_after(filled, index_progress):
+        for start in range(0, customers, CHUNK):
+            end = min(start + CHUNK, customers)
+            rows = []
+            for index in range(start, end):
+                serial = serials[index]
+                code = f"{prefix}{serial:05d}"
+                if index == 0 and showcase_owner is not None:
+                    rows.append(
+                        company.customer(
+                            serial=serial, code=code, name=SHOWCASE_NAME, owner=showcase_owner
+                        )
                     )
-                )
-                showcase_code = code
-            else:
-                rows.append(company.customer(serial=serial, code=code))
-        with transaction.atomic():
-            # Interactions first (in memory) so each customer carries its last interaction time.
-            per_customer = [
-                list(company.interactions(row, 0, counts[start + i])) for i, row in enumerate(rows)
-            ]
-            for row, its in zip(rows, per_customer, strict=True):
-                if its:
-                    row["last_interaction_at"] = max(i["occurred_at"] for i in its)
-            ids = customer_writer.write(rows)
-            contacts = [
-                c for row, pk in zip(rows, ids, strict=True) for c in company.contacts(row, pk)
-            ]
-            _write_contacts(contacts)
-            batch: list[dict] = []
-            sequences: list[dict] = []
-            for row, pk, its in zip(rows, ids, per_customer, strict=True):
-                for number, item in enumerate(its, start=1):
-                    item["customer_id"] = pk
-                    item["code"] = f"HD{row['code']}{number:04d}"
-                    batch.append(item)
-                if its:
-                    sequences.append({"name": f"HD{row['code']}", "value": len(its)})
-                if len(batch) >= 50_000:
-                    interaction_writer.write(batch)
-                    totals["interactions"] += len(batch)
-                    batch = []
-            interaction_writer.write(batch)
-            totals["interactions"] += len(batch)
-            sequence_writer.write(sequences)
-            tag_rows = []
-            share_rows = []
-            for row, pk in zip(rows, ids, strict=True):
-                if tags and rng.random() < 0.35:
-                    for tag in rng.sample(tags, k=min(len(tags), rng.choice((1, 1, 2, 3)))):
-                        tag_rows.append(
-                            {
-                                "customer_id": pk,
-                                "tag_id": tag,
-                                "added_by_id": row["owner_id"],
-                                "added_at": row["created_at"],
-                                "note": "",
-                            }
-                        )
-                if rng.random() < 0.04:
-                    colleague = rng.choice(org.all_reps)
-                    if colleague.pk != row["owner_id"]:
-                        share_rows.append(
-                            {
-                                "customer_id": pk,
-                                "user_id": colleague.pk,
-                                "access": ShareAccess.WRITE
-                                if rng.random() < 0.3
-                                else ShareAccess.READ,
-                                "created_at": row["created_at"],
-                                "updated_at": row["created_at"],
-                            }
-                        )
-            tag_writer.write(tag_rows)
-            share_writer.write(share_rows)
-            extra.write(rows, ids)
-            totals["contacts"] += len(contacts)
-            totals["tags"] += len(tag_rows)
-        progress(end - start)
+                    showcase_code = code
+                else:
+                    rows.append(company.customer(serial=serial, code=code))
+            with transaction.atomic():
+                # Interactions first (in memory) so each customer carries its last interaction time.
+                per_customer = [
+                    list(company.interactions(row, 0, counts[start + i]))
+                    for i, row in enumerate(rows)
+                ]
+                for row, its in zip(rows, per_customer, strict=True):
+                    if its:
+                        row["last_interaction_at"] = max(i["occurred_at"] for i in its)
+                ids = customer_writer.write(rows)
+                contacts = [
+                    c for row, pk in zip(rows, ids, strict=True) for c in company.contacts(row, pk)
+                ]
+                _write_contacts(contacts)
+                batch: list[dict] = []
+                sequences: list[dict] = []
+                for row, pk, its in zip(rows, ids, per_customer, strict=True):
+                    for number, item in enumerate(its, start=1):
+                        item["customer_id"] = pk
+                        item["code"] = f"HD{row['code']}{number:04d}"
+                        batch.append(item)
+                    if its:
+                        sequences.append({"name": f"HD{row['code']}", "value": len(its)})
+                    if len(batch) >= 50_000:
+                        interaction_writer.write(batch)
+                        totals["interactions"] += len(batch)
+                        batch = []
+                interaction_writer.write(batch)
+                totals["interactions"] += len(batch)
+                sequence_writer.write(sequences)
+                tag_rows = []
+                share_rows = []
+                for row, pk in zip(rows, ids, strict=True):
+                    if tags and rng.random() < 0.35:
+                        for tag in rng.sample(tags, k=min(len(tags), rng.choice((1, 1, 2, 3)))):
+                            tag_rows.append(
+                                {
+                                    "customer_id": pk,
+                                    "tag_id": tag,
+                                    "added_by_id": row["owner_id"],
+                                    "added_at": row["created_at"],
+                                    "note": "",
+                                }
+                            )
+                    if rng.random() < 0.04:
+                        colleague = rng.choice(org.all_reps)
+                        if colleague.pk != row["owner_id"]:
+                            share_rows.append(
+                                {
+                                    "customer_id": pk,
+                                    "user_id": colleague.pk,
+                                    "access": ShareAccess.WRITE
+                                    if rng.random() < 0.3
+                                    else ShareAccess.READ,
+                                    "created_at": row["created_at"],
+                                    "updated_at": row["created_at"],
+                                }
+                            )
+                tag_writer.write(tag_rows)
+                share_writer.write(share_rows)
+                extra.write(rows, ids)
+                totals["contacts"] += len(contacts)
+                totals["tags"] += len(tag_rows)
+            progress(end - start)
     if connection.vendor == "postgresql":
         # VACUUM also sets the visibility map, without which PostgreSQL cannot use
         # index-only scans until autovacuum comes by; it cannot run in a transaction.
@@ -629,12 +693,279 @@ def _write_contacts(contacts: list[Contact]) -> None:
     copying.create(contacts, Contact)
 
 
-class _ExtraWriters:
-    """Deals on customers that closed: contracts and orders when the sales app has them."""
+# What a closed deal bought (product, SKU, unit price in CNY) and why deals were lost.
+PRODUCTS = (
+    ("CRM标准版 年度订阅", "CRM-STD-Y", Decimal("19800")),
+    ("CRM专业版 年度订阅", "CRM-PRO-Y", Decimal("49800")),
+    ("数据治理服务", "SVC-DQ", Decimal("36000")),
+    ("营销自动化模块", "MKT-AUTO", Decimal("28000")),
+    ("定制开发（人天）", "DEV-DAY", Decimal("2400")),
+    ("实施培训（人天）", "TRN-DAY", Decimal("1800")),
+    ("增购用户许可", "LIC-USER", Decimal("980")),
+)
+LOSS_REASONS = ("价格高于竞品", "预算被取消", "选择了竞品", "需求变更，项目搁置", "决策人变动")
+COMPETITORS = ("纷享销客", "销售易", "Salesforce", "Zoho CRM", "悟空CRM", "")
 
-    def __init__(self, *, rng: random.Random):
+
+class _SalesWriters:
+    """Opportunities, contracts with their payment plans, and orders with their lines, for the
+    customers whose status says they got that far: every closed deal (status "customer") has a
+    won opportunity, a contract of one or two years paid in one to four instalments (most
+    received, some late or outstanding) and one to five orders; three in five interested
+    customers have an open opportunity at some stage; lost customers have a lost one. This is
+    what the dashboard's pipeline, won/lost, expiring-contract and overdue-payment figures and
+    the contract and order lists read."""
+
+    def __init__(self, *, rng: random.Random, today: dt.date):
+        from kehu.sales.models import (
+            Contract,
+            Opportunity,
+            Order,
+            OrderLine,
+            Payment,
+            PipelineStage,
+        )
+
         self.rng = rng
-        self.totals: dict[str, int] = {}
+        self.today = today
+        stages = list(PipelineStage.objects.filter(is_active=True))
+        self.open_stages = [s.pk for s in stages if not s.is_won and not s.is_lost]
+        self.won = next((s.pk for s in stages if s.is_won), None)
+        self.lost = next((s.pk for s in stages if s.is_lost), None)
+        self.opportunities = _Writer(Opportunity)
+        self.contracts = _Writer(Contract)
+        self.payments = _Writer(Payment)
+        self.orders = _Writer(Order)
+        self.lines = _Writer(OrderLine)
+        self.models = (Opportunity, Contract, Payment, Order, OrderLine)
+        self.totals = dict.fromkeys(
+            ("opportunities", "contracts", "payments", "orders", "order_lines"), 0
+        )
+
+    def _day(self, first: dt.date, last: dt.date) -> dt.date:
+        return first + dt.timedelta(days=self.rng.randrange(max((last - first).days, 0) + 1))
+
+    def _moment(self, day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC) + dt.timedelta(
+            minutes=self.rng.randrange(480)
+        )
+
+    def _amount(self, row: dict) -> Decimal:
+        budget = row["annual_budget"] or Decimal(50_000)
+        return (budget * Decimal(self.rng.uniform(0.2, 0.9))).quantize(Decimal(1000))
+
+    def _numbered(self, rows: list[dict], letters: str, day_field: str) -> None:
+        """Numbers like the services give (HT/DD + year and month + serial), reserved per
+        month at once."""
+        by_prefix: dict[str, list[dict]] = {}
+        for row in rows:
+            by_prefix.setdefault(f"{letters}{row[day_field]:%Y%m}", []).append(row)
+        for prefix, group in by_prefix.items():
+            for row, serial in zip(group, reserve_serials(prefix, len(group)), strict=True):
+                row["number"] = f"{prefix}{serial:05d}"
 
     def write(self, rows: list[dict], ids: list[int]) -> None:
-        return None
+        if self.won is None or self.lost is None or not self.open_stages:
+            return  # the pipeline stages were removed: nothing can be placed in them
+        rng, today = self.rng, self.today
+        opportunities: list[dict] = []
+        deals: list[tuple[dict, int, dict]] = []  # (customer row, customer id, its contract)
+        for row, pk in zip(rows, ids, strict=True):
+            status = row["status"]
+            first = row["first_contact_date"]
+            base = {
+                "customer_id": pk,
+                "owner_id": row["owner_id"],
+                "created_by_id": row["owner_id"],
+                "competitor": "",
+                "loss_reason": "",
+                "lead_id": None,
+                "version": 1,
+            }
+            product = rng.choice(PRODUCTS)[0]
+            if status == Status.CUSTOMER:
+                closed = self._day(first + dt.timedelta(days=14), today)
+                amount = self._amount(row)
+                opportunities.append(
+                    base
+                    | {
+                        "name": f"{product}采购",
+                        "stage_id": self.won,
+                        "amount": amount,
+                        "expected_close_date": closed,
+                        "closed_at": self._moment(closed),
+                        "created_at": row["created_at"],
+                        "updated_at": self._moment(closed),
+                    }
+                )
+                years = 2 if rng.random() < 0.2 else 1
+                # A contract signed on 29 February runs to the 28th.
+                anniversary = dt.date(closed.year + years, closed.month, min(closed.day, 28))
+                if closed.day > 28:
+                    anniversary += dt.timedelta(days=closed.day - 28)
+                    if anniversary.month != closed.month:  # 29 Feb in a common year
+                        anniversary = dt.date(closed.year + years, 3, 1)
+                ends = anniversary - dt.timedelta(days=1)
+                contract = {
+                    "title": f"{product}合同",
+                    "customer_id": pk,
+                    "opportunity_id": None,  # set once the opportunity has its id
+                    "owner_id": row["owner_id"],
+                    "department_id": row["department_id"],
+                    "amount": amount,
+                    "currency": "CNY",
+                    "signed_on": closed,
+                    "starts_on": closed,
+                    "ends_on": ends,
+                    "status": "active" if ends >= today else "expired",
+                    "renewal_of_id": None,
+                    "termination_reason": "",
+                    "notes": "",
+                    "expiry_notified_for": None,
+                    "created_by_id": row["owner_id"],
+                    "created_at": self._moment(closed),
+                    "updated_at": self._moment(closed),
+                    "version": 1,
+                    "_opportunity": len(opportunities) - 1,
+                }
+                deals.append((row, pk, contract))
+            elif status == Status.INTERESTED and rng.random() < 0.6:
+                expected = today + dt.timedelta(days=rng.randrange(-20, 180))
+                opportunities.append(
+                    base
+                    | {
+                        "name": f"{product}采购",
+                        "stage_id": rng.choice(self.open_stages),
+                        "amount": self._amount(row) if rng.random() < 0.85 else None,
+                        "expected_close_date": expected,
+                        "closed_at": None,
+                        "created_at": row["created_at"],
+                        "updated_at": row["created_at"],
+                    }
+                )
+            elif status == Status.LOST:
+                closed = self._day(first + dt.timedelta(days=14), today)
+                opportunities.append(
+                    base
+                    | {
+                        "name": f"{product}采购",
+                        "stage_id": self.lost,
+                        "amount": self._amount(row),
+                        "expected_close_date": closed,
+                        "closed_at": self._moment(closed),
+                        "competitor": rng.choice(COMPETITORS),
+                        "loss_reason": rng.choice(LOSS_REASONS),
+                        "created_at": row["created_at"],
+                        "updated_at": self._moment(closed),
+                    }
+                )
+        opportunity_ids = self.opportunities.write(opportunities)
+        contracts = [contract for _row, _pk, contract in deals]
+        for contract in contracts:
+            contract["opportunity_id"] = opportunity_ids[contract.pop("_opportunity")]
+        self._numbered(contracts, "HT", "signed_on")
+        contract_ids = self.contracts.write(contracts)
+        payments = []
+        for contract, contract_id in zip(contracts, contract_ids, strict=True):
+            payments.extend(self._payments(contract, contract_id))
+        self.payments.write(payments)
+        orders, lines = self._orders(deals, contract_ids)
+        self._numbered(orders, "DD", "ordered_on")
+        order_ids = self.orders.write(orders)
+        line_rows = [
+            line | {"order_id": order_ids[index]}
+            for index, order_lines in lines
+            for line in order_lines
+        ]
+        self.lines.write(line_rows)
+        for key, written in (
+            ("opportunities", opportunities),
+            ("contracts", contracts),
+            ("payments", payments),
+            ("orders", orders),
+            ("order_lines", line_rows),
+        ):
+            self.totals[key] += len(written)
+
+    def _payments(self, contract: dict, contract_id: int) -> list[dict]:
+        rng, today = self.rng, self.today
+        count = rng.choice((1, 2, 2, 3, 4))
+        share = (contract["amount"] / count).quantize(Decimal("0.01"))
+        amounts = [share] * (count - 1) + [contract["amount"] - share * (count - 1)]
+        term = (contract["ends_on"] - contract["starts_on"]).days
+        payments = []
+        for number, planned_amount in enumerate(amounts):
+            planned = contract["starts_on"] + dt.timedelta(days=term * number // count)
+            received_on, received = None, Decimal(0)
+            if planned < today:
+                luck = rng.random()
+                late = planned + dt.timedelta(days=rng.randrange(25))
+                if luck < 0.88 and late <= today:
+                    received_on, received = late, planned_amount
+                elif luck < 0.95 and late <= today:  # part paid, the rest outstanding
+                    received_on = late
+                    received = (planned_amount * Decimal("0.5")).quantize(Decimal("0.01"))
+            payments.append(
+                {
+                    "contract_id": contract_id,
+                    "planned_on": planned,
+                    "planned_amount": planned_amount,
+                    "received_on": received_on,
+                    "received_amount": received,
+                    "notes": "",
+                    "overdue_notified_at": None,
+                    "created_by_id": contract["owner_id"],
+                    "created_at": contract["created_at"],
+                    "updated_at": contract["created_at"],
+                    "version": 1,
+                }
+            )
+        return payments
+
+    def _orders(
+        self, deals: list[tuple[dict, int, dict]], contract_ids: list[int]
+    ) -> tuple[list[dict], list[tuple[int, list[dict]]]]:
+        rng, today = self.rng, self.today
+        orders: list[dict] = []
+        lines: list[tuple[int, list[dict]]] = []
+        for (row, pk, contract), contract_id in zip(deals, contract_ids, strict=True):
+            for _ in range(rng.choice((1, 1, 2, 2, 3, 4, 5))):
+                ordered = self._day(contract["signed_on"], today)
+                order_lines = []
+                for product, sku, price in rng.sample(PRODUCTS, k=rng.choice((1, 1, 2, 3))):
+                    quantity = Decimal(rng.randrange(1, 40))
+                    order_lines.append(
+                        {
+                            "product_name": product,
+                            "sku": sku,
+                            "quantity": quantity,
+                            "unit_price": price,
+                            "amount": quantity * price,
+                        }
+                    )
+                luck = rng.random()
+                if luck < 0.04:
+                    status = "cancelled"
+                elif (today - ordered).days < 30 and luck < 0.5:
+                    status = "placed"
+                else:
+                    status = "completed"
+                lines.append((len(orders), order_lines))
+                orders.append(
+                    {
+                        "customer_id": pk,
+                        "contract_id": contract_id if ordered <= contract["ends_on"] else None,
+                        "owner_id": row["owner_id"],
+                        "department_id": row["department_id"],
+                        "ordered_on": ordered,
+                        "amount": sum(line["amount"] for line in order_lines),
+                        "currency": "CNY",
+                        "status": status,
+                        "notes": "",
+                        "created_by_id": row["owner_id"],
+                        "created_at": self._moment(ordered),
+                        "updated_at": self._moment(ordered),
+                        "version": 1,
+                    }
+                )
+        return orders, lines

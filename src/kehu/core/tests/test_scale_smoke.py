@@ -3,15 +3,22 @@ customers, then every benchmark scenario of bench/list_bench.py once, as each ro
 that the generator and the benchmarks run, not how fast (no timed assertions in CI)."""
 
 import json
+import re
 import sys
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
 
+from kehu.analytics.selectors import dashboard_figures
 from kehu.core import generate
-from kehu.customers.models import Contact, Customer
+from kehu.customers.models import Contact, Customer, Status
 from kehu.interactions.models import Interaction
+from kehu.sales.models import Contract, Opportunity, Order, Payment
+from kehu.sales.services.contracts import contract_new_number
+from kehu.sales.services.orders import order_new_number
 
 BENCH = Path(__file__).resolve().parents[4] / "bench"
 
@@ -62,6 +69,90 @@ def test_generate_command_reports_what_it_wrote(db, capsys):
     out = capsys.readouterr().out
     assert "50 customers" in out
     assert "100 interactions" in out
+
+
+def test_every_closed_deal_has_a_won_opportunity_a_contract_a_payment_plan_and_orders(db):
+    generate.generate(customers=800, interactions=0, seed=5)
+    today = timezone.localdate()
+
+    deals = set(Customer.objects.filter(status=Status.CUSTOMER).values_list("pk", flat=True))
+    assert deals
+    assert set(Contract.objects.values_list("customer", flat=True)) == deals
+    assert set(Order.objects.values_list("customer", flat=True)) == deals
+    contracts = Contract.objects.select_related("opportunity__stage").prefetch_related("payments")
+    for contract in contracts:
+        contract.full_clean()
+        assert contract.opportunity.stage.is_won
+        assert contract.opportunity.customer_id == contract.customer_id
+        assert contract.opportunity.amount == contract.amount
+        assert sum(p.planned_amount for p in contract.payments.all()) == contract.amount
+        assert contract.status == ("active" if contract.ends_on >= today else "expired")
+        assert re.fullmatch(rf"HT{contract.signed_on:%Y%m}\d{{5}}", contract.number)
+    for payment in Payment.objects.all():
+        payment.full_clean()
+        assert payment.received_amount <= payment.planned_amount
+        assert payment.received_amount == 0 or payment.received_on <= today
+    for order in Order.objects.prefetch_related("lines"):
+        order.full_clean()
+        assert order.amount == sum(line.amount for line in order.lines.all()) > 0
+        assert order.contract is None or order.contract.customer_id == order.customer_id
+    lost = Opportunity.objects.filter(stage__is_lost=True)
+    assert set(lost.values_list("customer__status", flat=True)) == {Status.LOST}
+    open_ones = Opportunity.objects.filter(stage__is_won=False, stage__is_lost=False)
+    assert set(open_ones.values_list("customer__status", flat=True)) == {Status.INTERESTED}
+    # The next number the services give does not clash with a generated one.
+    assert not Contract.objects.filter(number=contract_new_number()).exists()
+    assert not Order.objects.filter(number=order_new_number()).exists()
+
+
+def test_the_dashboard_of_a_generated_company_has_data_in_every_figure(db):
+    generate.generate(customers=1500, interactions=0, seed=5)
+
+    figures = dashboard_figures(user=generate.User.objects.get(username="bench_admin"))
+
+    assert figures["pipeline"]["count"] > 0
+    assert sum(month["won"] for month in figures["won_lost"]["months"]) > 0
+    assert sum(month["lost"] for month in figures["won_lost"]["months"]) > 0
+    assert figures["contracts_expiring"]["count"] > 0
+    assert figures["payments_overdue"]["count"] > 0
+
+
+def _indexes() -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
+        return set(cursor.fetchall())
+
+
+def test_generating_on_postgresql_builds_every_dropped_index_again(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("indexes are dropped and built again on PostgreSQL only")
+    before = _indexes()
+
+    generate.generate(customers=300, interactions=600, seed=4)
+
+    assert _indexes() == before
+    assert Customer.objects.count() == 300
+
+
+def test_an_interrupted_run_leaves_no_rows_and_every_index(db, monkeypatch):
+    before = _indexes() if connection.vendor == "postgresql" else None
+    written = []
+
+    def fail_in_the_second_chunk(self, rows, ids):
+        written.append(len(ids))
+        if len(written) == 2:
+            raise RuntimeError("stopped")
+
+    monkeypatch.setattr(generate, "CHUNK", 100)
+    monkeypatch.setattr(generate._SalesWriters, "write", fail_in_the_second_chunk)
+    with pytest.raises(RuntimeError):
+        generate.generate(customers=300, interactions=600, seed=4)
+
+    assert written == [100, 100]  # the first chunk was written whole, then the run stopped
+    assert not Customer.objects.exists()
+    assert not Interaction.objects.exists()
+    if before is not None:
+        assert _indexes() == before
 
 
 def test_every_benchmark_scenario_runs_once_on_10k_generated_customers(db, list_bench):

@@ -37,20 +37,29 @@ class Command(BaseCommand):
         if interactions is None:
             interactions = customers * 10
         started = time.monotonic()
+        quiet = options["verbosity"] == 0
+        index_bar: list[tqdm] = []
+
+        def indexes_built(built: int, total: int) -> None:
+            if not index_bar:
+                index_bar.append(tqdm(total=total, desc=_("Indexes"), unit="", disable=quiet))
+            index_bar[0].update(built - index_bar[0].n)
+
         with tqdm(
-            total=customers,
-            desc=_("Customers"),
-            unit="",
-            unit_scale=True,
-            disable=options["verbosity"] == 0,
+            total=customers, desc=_("Customers"), unit="", unit_scale=True, disable=quiet
         ) as bar:
-            summary = generate.generate(
-                customers=customers,
-                interactions=interactions,
-                seed=seed,
-                reps=reps,
-                progress=bar.update,
-            )
+            try:
+                summary = generate.generate(
+                    customers=customers,
+                    interactions=interactions,
+                    seed=seed,
+                    reps=reps,
+                    progress=bar.update,
+                    index_progress=indexes_built,
+                )
+            finally:
+                for opened in index_bar:
+                    opened.close()
         seconds = time.monotonic() - started
         self.stdout.write(
             _(
@@ -59,8 +68,15 @@ class Command(BaseCommand):
             )
             % {"seconds": seconds, **summary.__dict__}
         )
-        for name, count in summary.extra.items():
-            self.stdout.write(f"  {name}: {count}")
+        if summary.extra:
+            self.stdout.write(
+                _(
+                    "Sales: %(opportunities)d opportunities, %(contracts)d contracts with "
+                    "%(payments)d payment instalments, %(orders)d orders with %(order_lines)d "
+                    "order lines."
+                )
+                % summary.extra
+            )
         self.stdout.write(
             _(
                 "Users bench_admin, bench_head_east1, bench_rep_001 … sign in with the password "
