@@ -32,7 +32,7 @@ from django.utils import timezone
 from kehu.accounts import demo
 from kehu.accounts.models import Department, Role, RoleCode, User
 from kehu.core.codes import reserve_serials
-from kehu.core.text import pinyin_both
+from kehu.core.text import pinyin_search_fields
 from kehu.customers.models import (
     Contact,
     Customer,
@@ -401,7 +401,7 @@ class _Company:
         if cached is None:
             if len(self.pinyin) > 200_000:
                 self.pinyin.clear()
-            cached = self.pinyin[name] = pinyin_both(name)
+            cached = self.pinyin[name] = pinyin_search_fields(name)
         return cached
 
     def budget(self, scale: str) -> Decimal | None:

@@ -72,13 +72,10 @@ def _syllables(run: str) -> list[str]:
     return syllables
 
 
-def pinyin_both(text: str) -> tuple[str, str]:
-    """(full pinyin, initials) in one pass: 腾讯科技 → ("tengxunkeji", "txkj").
-
-    Lower case without separators; anything that is not a Chinese character is kept as it is
-    (lower-cased) in both. pypinyin segments each run of Chinese characters into phrases, so
-    polyphones read as in the phrase (重庆 → chongqing); one call per run serves both forms.
-    """
+def _pinyin_parts(text: str) -> tuple[list[str], list[str]]:
+    """(syllables, initials), each with the text between runs of Chinese characters kept as
+    it is, in order. pypinyin segments each run into phrases, so polyphones read as in the
+    phrase (重庆 → chong qing); one call per run serves both forms."""
     text = to_simplified(text or "")
     full: list[str] = []
     initials: list[str] = []
@@ -94,10 +91,92 @@ def pinyin_both(text: str) -> tuple[str, str]:
     rest = text[position:]
     full.append(rest)
     initials.append(rest)
+    return full, initials
+
+
+def pinyin_both(text: str) -> tuple[str, str]:
+    """(full pinyin, initials) in one pass: 腾讯科技 → ("tengxunkeji", "txkj").
+
+    Lower case without separators; anything that is not a Chinese character is kept as it is
+    (lower-cased) in both.
+    """
+    full, initials = _pinyin_parts(text)
     return (
         "".join(full).lower().replace(" ", ""),
         "".join(initials).lower().replace(" ", ""),
     )
+
+
+def pinyin_search_fields(text: str) -> tuple[str, str]:
+    """(syllables, initials) as a customer stores them for search, in one pass:
+    苏州恒瑞 → (" su zhou heng rui", "szhr").
+
+    Each syllable, and each word of other text, follows a space, so a search reads pinyin
+    from the start of a syllable: " heng rui" is in 恒瑞's and not in 正瑞's (" zheng rui").
+    """
+    full, initials = _pinyin_parts(text)
+    words = " ".join(full).lower().split()
+    return (
+        " " + " ".join(words) if words else "",
+        "".join(initials).lower().replace(" ", ""),
+    )
+
+
+@functools.cache
+def _syllable_set() -> tuple[frozenset[str], frozenset[str]]:
+    """(every pinyin syllable without tone as pypinyin writes it, every prefix of one),
+    read from pypinyin's own dictionary (ü as v, as the stored pinyin has it)."""
+    from pypinyin.constants import PINYIN_DICT
+    from pypinyin.contrib.tone_convert import to_normal
+
+    readings = {reading for value in set(PINYIN_DICT.values()) for reading in value.split(",")}
+    syllables = {to_normal(reading) for reading in readings}
+    # Interjections without a vowel (嗯 ng, 呣 m) would read "heng" as "he ng".
+    syllables = {s for s in syllables if s.isascii() and s.isalpha() and set(s) & set("aeiouv")}
+    prefixes = {s[:end] for s in syllables for end in range(1, len(s) + 1)}
+    return frozenset(syllables), frozenset(prefixes)
+
+
+def pinyin_readings(letters: str, limit: int = 8) -> list[str]:
+    """The ways `letters` read as a run of whole pinyin syllables, written as the stored
+    syllables are: hengrui → [" heng rui"], xian → [" xian", " xi an"]. Letters that read
+    only with the last syllable cut short (a search still being typed) read that way:
+    hengr → [" heng r"]. Fewer syllables first, at most `limit`; [] when not pinyin."""
+    letters = letters.lower()
+    syllables, prefixes = _syllable_set()
+    longest = max(map(len, syllables))
+
+    def read(cut_short: bool) -> list[list[str]]:
+        @functools.cache
+        def readable(start: int) -> bool:
+            if start == len(letters) or (cut_short and letters[start:] in prefixes):
+                return True
+            return any(
+                letters[start:end] in syllables and readable(end)
+                for end in range(start + 1, min(start + longest, len(letters)) + 1)
+            )
+
+        found: list[list[str]] = []
+
+        def walk(start: int, words: list[str]) -> None:
+            if len(found) >= limit:
+                return
+            if start == len(letters):
+                found.append(words)
+                return
+            for end in range(min(start + longest, len(letters)), start, -1):
+                if letters[start:end] in syllables and readable(end):
+                    walk(end, [*words, letters[start:end]])
+            if cut_short and letters[start:] in prefixes and letters[start:] not in syllables:
+                walk(len(letters), [*words, letters[start:]])
+
+        if letters and readable(0):
+            walk(0, [])
+        return found
+
+    found = read(cut_short=False) or read(cut_short=True)
+    found.sort(key=len)
+    return [" " + " ".join(words) for words in found]
 
 
 def pinyin_full(text: str) -> str:

@@ -13,7 +13,7 @@ from django.db.models.expressions import RawSQL
 
 from kehu.accounts.models import User
 from kehu.core.access import customer_scope_q, visible_customers
-from kehu.core.text import to_simplified
+from kehu.core.text import pinyin_readings, to_simplified
 from kehu.customers.models import (
     Contact,
     Customer,
@@ -49,6 +49,22 @@ def _contains(model, field: str, value: str, *, folded: bool) -> Q:
     return Q(**{f"{field}__startswith": value})
 
 
+def _pinyin_q(letters: str) -> Q | None:
+    """Pinyin read from the start of a syllable (name_pinyin is " su zhou heng rui …"):
+    "hengrui" finds 恒瑞 but not 正瑞 (" zheng rui"), "xian" finds 先 and 西安 (" xi an").
+    One or two letters match the start of the name only (as any one- or two-letter
+    "contains" here); letters that are not pinyin match nothing through this arm."""
+    if len(letters) < 3:
+        return Q(name_pinyin__startswith=f" {letters}")
+    readings = pinyin_readings(letters)
+    if not readings:
+        return None
+    q = Q()
+    for reading in readings:  # three letters or more: the trigram index serves each
+        q |= Q(name_pinyin__contains=reading)
+    return q
+
+
 def customer_search_q(user: User, text: str) -> Q:
     """Name (simplified or traditional), code, pinyin or initials, contact name, mobile.
 
@@ -77,10 +93,14 @@ def customer_search_q(user: User, text: str) -> Q:
         arms.append(CustomerCodeAlias.objects.filter(code=term.upper()).values("customer_id"))
     lowered = term.lower().replace(" ", "")
     if _ASCII_LETTERS.fullmatch(lowered):
-        for field in ("name_initials", "name_pinyin"):
-            arms.append(
-                customers.filter(_contains(Customer, field, lowered, folded=False)).values("id")
+        arms.append(
+            customers.filter(_contains(Customer, "name_initials", lowered, folded=False)).values(
+                "id"
             )
+        )
+        pinyin = _pinyin_q(lowered)
+        if pinyin is not None:
+            arms.append(customers.filter(pinyin).values("id"))
     # Candidate ids only: the caller's queryset carries the data scope (customer_list starts
     # from visible_customers), and scoping this arm too would join every customer into it.
     contacts = Contact.objects.all()

@@ -18,7 +18,7 @@ from kehu.core.access import can_edit_customer
 from kehu.core.codes import next_serial
 from kehu.core.crypto.fields import refresh_blind_indexes
 from kehu.core.permissions import can_delete_customer, can_manage_team, can_unmask
-from kehu.core.text import pinyin_both
+from kehu.core.text import pinyin_search_fields
 from kehu.customers.models import (
     Contact,
     Customer,
@@ -185,8 +185,8 @@ def _clean_contact(
 def customer_derive_fields(customer: Customer) -> None:
     """Fields computed from others: pinyin for search, the duplicate key, the owner's department
     for scope."""
-    full, initials = pinyin_both(customer.name)
-    customer.name_pinyin = full[:512]
+    syllables, initials = pinyin_search_fields(customer.name)
+    customer.name_pinyin = syllables[:512]
     customer.name_initials = initials[:128]
     customer.name_key = normalize_company_name(customer.name)[:128]
     customer.department_id = customer.owner.department_id

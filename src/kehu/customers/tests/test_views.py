@@ -171,6 +171,36 @@ def test_search_by_pinyin_initials_code_and_mobile_last4(client, owner, customer
     assert result_pks(by_mobile) == [customer.pk]
 
 
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("hengrui", {"恒瑞"}),  # not 正瑞 (zheng rui) nor 胜瑞 (sheng rui)
+        ("hengr", {"恒瑞"}),  # the last syllable still being typed
+        ("HengRui", {"恒瑞"}),
+        ("xianshu", {"西安"}),  # 西安数据: xi an shu
+        ("xianfeng", {"先锋"}),
+        ("shengrui", {"胜瑞"}),
+        ("ruike", {"恒瑞", "正瑞", "胜瑞"}),  # 瑞科: from a syllable in the middle
+        ("engrui", set()),  # not from the middle of a syllable
+        ("hrkj", {"恒瑞"}),  # initials still match anywhere
+    ],
+)
+def test_pinyin_search_reads_from_the_start_of_a_syllable(client, owner, query, found):
+    names = {
+        "恒瑞": "苏州恒瑞科技有限公司",
+        "正瑞": "杭州正瑞科技有限公司",
+        "胜瑞": "南京胜瑞科技有限公司",
+        "西安": "西安数据服务有限公司",
+        "先锋": "深圳先锋电子有限公司",
+    }
+    pks = {key: make_customer(owner=owner, name=name).pk for key, name in names.items()}
+    client.force_login(owner)
+
+    response = client.get(list_url(q=query))
+
+    assert set(result_pks(response)) == {pks[key] for key in found}
+
+
 def test_status_filter_accepts_several_statuses(client, owner, customer):
     lost = make_customer(owner=owner, name="北京星辰软件技术有限公司", status="lost")
     make_customer(owner=owner, name="广州南方餐饮管理有限公司", status="customer")
