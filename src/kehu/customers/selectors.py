@@ -8,8 +8,9 @@ from functools import partial
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Func, Prefetch, Q, QuerySet, TextField, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Concat
 
 from kehu.accounts.models import User
 from kehu.core.access import customer_scope_q, visible_customers
@@ -49,20 +50,45 @@ def _contains(model, field: str, value: str, *, folded: bool) -> Q:
     return Q(**{f"{field}__startswith": value})
 
 
-def _pinyin_q(letters: str) -> Q | None:
+def _pinyin_arm(customers: QuerySet[Customer], letters: str) -> QuerySet[Customer] | None:
     """Pinyin read from the start of a syllable (name_pinyin is " su zhou heng rui …"):
-    "hengrui" finds 恒瑞 but not 正瑞 (" zheng rui"), "xian" finds 先 and 西安 (" xi an").
+    "hengrui" finds 恒瑞 but not 正瑞 (" zheng rui"), "xianshu" finds 西安数 (" xi an shu").
     One or two letters match the start of the name only (as any one- or two-letter
-    "contains" here); letters that are not pinyin match nothing through this arm."""
+    "contains" here); letters that are not pinyin match nothing through this arm (None).
+
+    On PostgreSQL a reading of two syllables or more is found through the syllable-pair
+    index (migration 0015): its pairs, the last one by the first letter of its second
+    syllable (still being typed), then the reading itself on those rows only. The trigram
+    index would read every name holding "heng" and "rui" anywhere (4,817 at 1M) and make
+    the database check the pairs again on each."""
     if len(letters) < 3:
-        return Q(name_pinyin__startswith=f" {letters}")
+        return customers.filter(name_pinyin__startswith=f" {letters}")
     readings = pinyin_readings(letters)
     if not readings:
         return None
+    pairs_index = connection.vendor == "postgresql"
+    if pairs_index:
+        from django.contrib.postgres.fields import ArrayField
+
+        customers = customers.alias(
+            syllable_pairs=Func(
+                F("name_pinyin"),
+                function="kehu_syllable_pairs",
+                output_field=ArrayField(TextField()),
+            ),
+            # The same text, written so that the trigram index is not asked as well.
+            pinyin_text=Concat(F("name_pinyin"), Value("")),
+        )
     q = Q()
-    for reading in readings:  # three letters or more: the trigram index serves each
-        q |= Q(name_pinyin__contains=reading)
-    return q
+    for reading in readings:
+        words = reading.split()
+        if pairs_index and len(words) >= 2:
+            pairs = [f"{a} {b}" for a, b in zip(words[:-2], words[1:-1], strict=True)]
+            pairs.append(f"{words[-2]} {words[-1][0]}")
+            q |= Q(syllable_pairs__contains=pairs, pinyin_text__contains=reading)
+        else:  # three letters or more: the trigram index serves it
+            q |= Q(name_pinyin__contains=reading)
+    return customers.filter(q)
 
 
 def customer_search_q(user: User, text: str) -> Q:
@@ -98,9 +124,9 @@ def customer_search_q(user: User, text: str) -> Q:
                 "id"
             )
         )
-        pinyin = _pinyin_q(lowered)
+        pinyin = _pinyin_arm(customers, lowered)
         if pinyin is not None:
-            arms.append(customers.filter(pinyin).values("id"))
+            arms.append(pinyin.values("id"))
     # Candidate ids only: the caller's queryset carries the data scope (customer_list starts
     # from visible_customers), and scoping this arm too would join every customer into it.
     contacts = Contact.objects.all()
