@@ -6,6 +6,7 @@ the list that shows exactly the rows it counts."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -17,9 +18,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.core.access import visible_customers
+from kehu.core.access import customer_scope_parts, visible_customers
 from kehu.customers.models import Industry, Status
-from kehu.sales.selectors import contracts_expiring, opportunity_list, payments_overdue, pipeline
+from kehu.sales.selectors import (
+    active_stages,
+    contracts_expiring,
+    opportunity_list,
+    payments_overdue,
+)
 
 EXPIRING_WITHIN_DAYS = 30
 WON_LOST_MONTHS = 12
@@ -38,17 +44,47 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+def _over_parts(
+    user: User,
+    prefix: str,
+    rows_of: Callable[[Q], Iterable[dict[str, Any]]],
+    keys: tuple[str, ...],
+) -> list[dict[str, Any]]:
+    """Grouped sums over the viewer's scope, summed over its disjoint parts
+    (core.access.customer_scope_parts; `prefix` leads from the rows to their customer).
+    `rows_of(part)` is the grouped query on the scoped rows narrowed to one part; every
+    value outside `keys` is a count or a sum, so the parts' rows add up key by key."""
+    merged: dict[tuple, dict[str, Any]] = {}
+    for part in customer_scope_parts(user, prefix=prefix):
+        for row in rows_of(part):
+            key = tuple(row[k] for k in keys)
+            into = merged.get(key)
+            if into is None:
+                merged[key] = dict(row)
+                continue
+            for name, value in row.items():
+                if name not in keys and value is not None:
+                    into[name] = value if into[name] is None else into[name] + value
+    return list(merged.values())
+
+
 # --- customers -------------------------------------------------------------------------------
 def customer_counts(*, user: User) -> list[dict[str, Any]]:
     """The viewer's customers counted per (industry category, status): one pass over the
     scoped customers serves both the industry and the funnel figure (at a million customers
     each pass is most of the dashboard's time, issue 7)."""
-    return list(
-        visible_customers(user)
-        .order_by()
-        .annotate(category=Coalesce("industry__parent_id", "industry_id"))
-        .values("category", "status")
-        .annotate(count=Count("id"))
+    return _over_parts(
+        user,
+        "",
+        lambda part: (
+            visible_customers(user)
+            .filter(part)
+            .order_by()
+            .annotate(category=Coalesce("industry__parent_id", "industry_id"))
+            .values("category", "status")
+            .annotate(count=Count("id"))
+        ),
+        keys=("category", "status"),
     )
 
 
@@ -114,20 +150,35 @@ def status_funnel(*, user: User, counts: list[dict[str, Any]] | None = None) -> 
 # --- opportunities -----------------------------------------------------------------------------
 def pipeline_by_stage(*, user: User) -> dict[str, Any]:
     """Open opportunities per stage: count, amount and weighted value (amount × probability)."""
-    board = pipeline(opportunity_list(user=user))
-    stages = [
-        {
-            "id": column.stage.pk,
-            "label": column.stage.label,
-            "probability": column.stage.probability,
-            "count": column.count,
-            "amount": column.total,
-            "weighted": column.weighted,
-            "url": _url("sales:opportunity-list", [("stage", column.stage.pk)]),
-        }
-        for column in board.columns
-        if not column.stage.is_closed
-    ]
+    open_stages = [stage for stage in active_stages() if not stage.is_closed]
+    rows = _over_parts(
+        user,
+        "customer__",
+        lambda part: (
+            opportunity_list(user=user)
+            .filter(part, stage__in=open_stages)
+            .order_by()
+            .values("stage_id")
+            .annotate(count=Count("id"), total=Sum("amount"))
+        ),
+        keys=("stage_id",),
+    )
+    by_stage = {row["stage_id"]: row for row in rows}
+    stages = []
+    for stage in open_stages:
+        row = by_stage.get(stage.pk, {})
+        amount = row.get("total") or ZERO
+        stages.append(
+            {
+                "id": stage.pk,
+                "label": stage.label,
+                "probability": stage.probability,
+                "count": row.get("count", 0),
+                "amount": amount,
+                "weighted": amount * stage.probability / 100,
+                "url": _url("sales:opportunity-list", [("stage", stage.pk)]),
+            }
+        )
     return {
         "stages": stages,
         "count": sum(s["count"] for s in stages),
@@ -162,13 +213,18 @@ def won_lost_by_month(
     today = today or timezone.localdate()
     starts = _month_starts(today, months)
     since = timezone.make_aware(dt.datetime.combine(starts[0], dt.time.min))
-    rows = (
-        opportunity_list(user=user)
-        .filter(Q(stage__is_won=True) | Q(stage__is_lost=True), closed_at__gte=since)
-        .order_by()
-        .annotate(month=TruncMonth("closed_at"))
-        .values("month", "stage__is_won")
-        .annotate(count=Count("id"), amount=Sum("amount"))
+    rows = _over_parts(
+        user,
+        "customer__",
+        lambda part: (
+            opportunity_list(user=user)
+            .filter(part, Q(stage__is_won=True) | Q(stage__is_lost=True), closed_at__gte=since)
+            .order_by()
+            .annotate(month=TruncMonth("closed_at"))
+            .values("month", "stage__is_won")
+            .annotate(count=Count("id"), amount=Sum("amount"))
+        ),
+        keys=("month", "stage__is_won"),
     )
     found: dict[tuple[dt.date, bool], dict] = {}
     for row in rows:
@@ -206,11 +262,17 @@ def _by_currency(rows) -> list[dict[str, Any]]:
 def contracts_expiring_figure(
     *, user: User, today: dt.date | None = None, within_days: int = EXPIRING_WITHIN_DAYS
 ) -> dict[str, Any]:
-    rows = list(
-        contracts_expiring(user=user, within_days=within_days, today=today)
-        .order_by()
-        .values("currency")
-        .annotate(count=Count("id"), amount=Sum("amount"))
+    rows = _over_parts(
+        user,
+        "customer__",
+        lambda part: (
+            contracts_expiring(user=user, within_days=within_days, today=today)
+            .filter(part)
+            .order_by()
+            .values("currency")
+            .annotate(count=Count("id"), amount=Sum("amount"))
+        ),
+        keys=("currency",),
     )
     return {
         "within_days": within_days,
@@ -228,12 +290,19 @@ def payments_overdue_figure(*, user: User, today: dt.date | None = None) -> dict
         F("planned_amount") - F("received_amount"),
         output_field=DecimalField(max_digits=14, decimal_places=2),
     )
-    rows = list(
-        payments_overdue(user=user, today=today)
-        .order_by()
-        .annotate(currency=F("contract__currency"))
-        .values("currency")
-        .annotate(count=Count("contract", distinct=True), amount=Sum(outstanding))
+    # A contract belongs to one customer, so the parts' distinct contracts add up too.
+    rows = _over_parts(
+        user,
+        "contract__customer__",
+        lambda part: (
+            payments_overdue(user=user, today=today)
+            .filter(part)
+            .order_by()
+            .annotate(currency=F("contract__currency"))
+            .values("currency")
+            .annotate(count=Count("contract", distinct=True), amount=Sum(outstanding))
+        ),
+        keys=("currency",),
     )
     return {
         "count": sum(r["count"] for r in rows),

@@ -96,6 +96,32 @@ def customer_scope_q(user: User, *, write: bool = False, prefix: str = "") -> Q:
     )
 
 
+def customer_scope_parts(user: User, *, prefix: str = "") -> list[Q]:
+    """The customers `user` may read, as disjoint parts whose union is
+    `customer_scope_q(user)`: for an own scope, the customers of the user and the reporting
+    line, then shared customers owned by neither. One part otherwise ([Q()] for the whole
+    company, the whole scope for a department tree).
+
+    A sum over the scope is the sum of the sums over the parts. Each own-scope part is a
+    condition the database drives by an index (owner, the shared ids), where the OR of both
+    made it join every customer: the dashboard's sums over opportunities, contracts and
+    payments for a rep took 240–340 ms each at 1M customers, 15–56 ms by parts (issue 7).
+    A department tree is not split: its part outside the tree read every subordinate's
+    customers again to find none, and the tree alone is as slow as the whole OR."""
+    from kehu.customers.models import CustomerShare
+
+    scope = _scope_of(user, write=False)
+    if scope is None:
+        return [NOTHING]
+    if scope == DataScope.COMPANY:
+        return [Q()]
+    if scope != DataScope.OWN:
+        return [customer_scope_q(user, prefix=prefix)]
+    owners = Q(**{f"{prefix}owner_id__in": [user.pk, *sorted(subordinate_ids(user))]})
+    shares = CustomerShare.objects.filter(user_id=user.pk).values("customer_id")
+    return [owners, Q(InSubqueryArray(f"{prefix}id", shares)) & ~owners]
+
+
 # A data scope with more arms than this is read as one OR (see customer_scope_arms).
 MAX_SCOPE_ARMS = 4
 

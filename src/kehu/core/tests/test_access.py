@@ -115,3 +115,24 @@ def test_users_who_can_see_agrees_with_the_scope_for_every_user(org, customer):
             if visible_customers(User.objects.get(pk=user.pk)).filter(pk=record.pk).exists()
         }
         assert set(users_who_can_see(record)) == expected, record.name
+
+
+def test_scope_parts_are_disjoint_and_together_the_whole_scope(org, customer):
+    from kehu.core.access import customer_scope_parts
+    from kehu.customers.models import Customer
+
+    boss = make_user("boss", department=org.hq, roles=["sales"])
+    junior = make_user("junior", department=org.east, roles=["sales"], superior=boss)
+    own = make_customer(owner=boss, by=boss, name="杭州西湖茶业有限公司")
+    reported = make_customer(owner=junior, by=junior, name="天津海河物流有限公司")
+    shared = make_customer(owner=org.outsider, name="广州南方餐饮管理有限公司")
+    # Shared with the boss; the second one is the boss's through the reporting line too.
+    for record in (shared, reported):
+        customer_share_set(customer=record, user=boss, access=ShareAccess.READ, by=record.owner)
+
+    for user in (boss, org.owner, org.manager, org.administrator, org.outsider):
+        parts = [set(Customer.objects.filter(part)) for part in customer_scope_parts(user)]
+        union = set().union(*parts)
+        assert union == set(visible_customers(user)), user
+        assert sum(len(part) for part in parts) == len(union), user  # no customer twice
+    assert {own, reported, shared} <= set(visible_customers(boss))
