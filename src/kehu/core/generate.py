@@ -773,38 +773,38 @@ class _SalesWriters:
         for row, pk in zip(rows, ids, strict=True):
             status = row["status"]
             first = row["first_contact_date"]
+            product = rng.choice(PRODUCTS)[0]
             base = {
                 "customer_id": pk,
+                "name": f"{product}采购",
                 "owner_id": row["owner_id"],
                 "created_by_id": row["owner_id"],
                 "competitor": "",
                 "loss_reason": "",
                 "lead_id": None,
+                "created_at": row["created_at"],
+                "updated_at": row["created_at"],
                 "version": 1,
             }
-            product = rng.choice(PRODUCTS)[0]
             if status == Status.CUSTOMER:
                 closed = self._day(first + dt.timedelta(days=14), today)
+                won_at = self._moment(closed)  # the contract is signed when the deal is won
                 amount = self._amount(row)
                 opportunities.append(
                     base
                     | {
-                        "name": f"{product}采购",
                         "stage_id": self.won,
                         "amount": amount,
                         "expected_close_date": closed,
-                        "closed_at": self._moment(closed),
-                        "created_at": row["created_at"],
-                        "updated_at": self._moment(closed),
+                        "closed_at": won_at,
+                        "updated_at": won_at,
                     }
                 )
                 years = 2 if rng.random() < 0.2 else 1
-                # A contract signed on 29 February runs to the 28th.
-                anniversary = dt.date(closed.year + years, closed.month, min(closed.day, 28))
-                if closed.day > 28:
-                    anniversary += dt.timedelta(days=closed.day - 28)
-                    if anniversary.month != closed.month:  # 29 Feb in a common year
-                        anniversary = dt.date(closed.year + years, 3, 1)
+                try:
+                    anniversary = closed.replace(year=closed.year + years)
+                except ValueError:  # signed on 29 February: runs to the 28th
+                    anniversary = dt.date(closed.year + years, 3, 1)
                 ends = anniversary - dt.timedelta(days=1)
                 contract = {
                     "title": f"{product}合同",
@@ -823,8 +823,8 @@ class _SalesWriters:
                     "notes": "",
                     "expiry_notified_for": None,
                     "created_by_id": row["owner_id"],
-                    "created_at": self._moment(closed),
-                    "updated_at": self._moment(closed),
+                    "created_at": won_at,
+                    "updated_at": won_at,
                     "version": 1,
                     "_opportunity": len(opportunities) - 1,
                 }
@@ -834,29 +834,25 @@ class _SalesWriters:
                 opportunities.append(
                     base
                     | {
-                        "name": f"{product}采购",
                         "stage_id": rng.choice(self.open_stages),
                         "amount": self._amount(row) if rng.random() < 0.85 else None,
                         "expected_close_date": expected,
                         "closed_at": None,
-                        "created_at": row["created_at"],
-                        "updated_at": row["created_at"],
                     }
                 )
             elif status == Status.LOST:
                 closed = self._day(first + dt.timedelta(days=14), today)
+                lost_at = self._moment(closed)
                 opportunities.append(
                     base
                     | {
-                        "name": f"{product}采购",
                         "stage_id": self.lost,
                         "amount": self._amount(row),
                         "expected_close_date": closed,
-                        "closed_at": self._moment(closed),
+                        "closed_at": lost_at,
+                        "updated_at": lost_at,
                         "competitor": rng.choice(COMPETITORS),
                         "loss_reason": rng.choice(LOSS_REASONS),
-                        "created_at": row["created_at"],
-                        "updated_at": self._moment(closed),
                     }
                 )
         opportunity_ids = self.opportunities.write(opportunities)
@@ -950,6 +946,7 @@ class _SalesWriters:
                     status = "placed"
                 else:
                     status = "completed"
+                entered = self._moment(ordered)
                 lines.append((len(orders), order_lines))
                 orders.append(
                     {
@@ -963,8 +960,8 @@ class _SalesWriters:
                         "status": status,
                         "notes": "",
                         "created_by_id": row["owner_id"],
-                        "created_at": self._moment(ordered),
-                        "updated_at": self._moment(ordered),
+                        "created_at": entered,
+                        "updated_at": entered,
                         "version": 1,
                     }
                 )

@@ -87,6 +87,7 @@ def test_every_closed_deal_has_a_won_opportunity_a_contract_a_payment_plan_and_o
         assert contract.opportunity.amount == contract.amount
         assert sum(p.planned_amount for p in contract.payments.all()) == contract.amount
         assert contract.status == ("active" if contract.ends_on >= today else "expired")
+        assert contract.created_at <= contract.updated_at
         assert re.fullmatch(rf"HT{contract.signed_on:%Y%m}\d{{5}}", contract.number)
     for payment in Payment.objects.all():
         payment.full_clean()
@@ -95,7 +96,10 @@ def test_every_closed_deal_has_a_won_opportunity_a_contract_a_payment_plan_and_o
     for order in Order.objects.prefetch_related("lines"):
         order.full_clean()
         assert order.amount == sum(line.amount for line in order.lines.all()) > 0
+        assert order.created_at <= order.updated_at
         assert order.contract is None or order.contract.customer_id == order.customer_id
+    for opportunity in Opportunity.objects.all():
+        assert opportunity.created_at <= opportunity.updated_at
     lost = Opportunity.objects.filter(stage__is_lost=True)
     assert set(lost.values_list("customer__status", flat=True)) == {Status.LOST}
     open_ones = Opportunity.objects.filter(stage__is_won=False, stage__is_lost=False)
