@@ -21,6 +21,7 @@ from kehu.accounts.models import User
 from kehu.core.access import customer_scope_parts, visible_customers
 from kehu.customers.models import Industry, Status
 from kehu.sales.selectors import (
+    StageColumn,
     active_stages,
     contracts_expiring,
     opportunity_list,
@@ -164,21 +165,26 @@ def pipeline_by_stage(*, user: User) -> dict[str, Any]:
         keys=("stage_id",),
     )
     by_stage = {row["stage_id"]: row for row in rows}
-    stages = []
-    for stage in open_stages:
-        row = by_stage.get(stage.pk, {})
-        amount = row.get("total") or ZERO
-        stages.append(
-            {
-                "id": stage.pk,
-                "label": stage.label,
-                "probability": stage.probability,
-                "count": row.get("count", 0),
-                "amount": amount,
-                "weighted": amount * stage.probability / 100,
-                "url": _url("sales:opportunity-list", [("stage", stage.pk)]),
-            }
+    columns = [
+        StageColumn(
+            stage=stage,
+            count=by_stage.get(stage.pk, {}).get("count", 0),
+            total=by_stage.get(stage.pk, {}).get("total") or ZERO,
         )
+        for stage in open_stages
+    ]
+    stages = [
+        {
+            "id": column.stage.pk,
+            "label": column.stage.label,
+            "probability": column.stage.probability,
+            "count": column.count,
+            "amount": column.total,
+            "weighted": column.weighted,
+            "url": _url("sales:opportunity-list", [("stage", column.stage.pk)]),
+        }
+        for column in columns
+    ]
     return {
         "stages": stages,
         "count": sum(s["count"] for s in stages),
