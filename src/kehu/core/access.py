@@ -18,6 +18,7 @@ with a prefix; records with an owner of their own (leads) use ``owner_scope_q``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
@@ -54,15 +55,23 @@ def _everything(prefix: str) -> Q:
     return Q(**{f"{prefix}pk__isnull": False})
 
 
-def _owner_rules_q(user: User, *, scope: str, write: bool, prefix: str) -> Q:
-    """Owner, reporting line (read only) and department tree, for a non-company scope."""
-    q = Q(**{f"{prefix}owner_id": user.pk})
+def _owner_rules_q(
+    user: User,
+    *,
+    scope: str,
+    write: bool,
+    owner: str = "owner_id",
+    department: str = "department_id",
+) -> Q:
+    """Owner, reporting line (read only) and department tree, for a non-company scope, on the
+    columns `owner` and `department`."""
+    q = Q(**{owner: user.pk})
     if not write:
         subordinates = subordinate_ids(user)
         if subordinates:
-            q |= Q(**{f"{prefix}owner_id__in": sorted(subordinates)})
+            q |= Q(**{f"{owner}__in": sorted(subordinates)})
     if scope == DataScope.DEPARTMENT and user.department_id:
-        q |= Q(**{f"{prefix}department_id__in": sorted(user_department_subtree_ids(user))})
+        q |= Q(**{f"{department}__in": sorted(user_department_subtree_ids(user))})
     return q
 
 
@@ -74,33 +83,74 @@ def owner_scope_q(user: User, *, write: bool = False, prefix: str = "") -> Q:
         return NOTHING
     if scope == DataScope.COMPANY:
         return _everything(prefix)
-    return _owner_rules_q(user, scope=scope, write=write, prefix=prefix)
+    return _owner_rules_q(
+        user,
+        scope=scope,
+        write=write,
+        owner=f"{prefix}owner_id",
+        department=f"{prefix}department_id",
+    )
+
+
+@dataclass(frozen=True)
+class CustomerColumns:
+    """Where a query finds a customer's id, owner and department: through the customer itself
+    (``through("customer__")``) or, on opportunities, contracts and payments, in the row's copy
+    of its customer's owner and department (``copied()``), which the database keeps equal to
+    the customer's in the statement that changes either (sales migration 0005)."""
+
+    id: str
+    owner: str
+    department: str
+
+    @classmethod
+    def through(cls, prefix: str = "") -> CustomerColumns:
+        return cls(f"{prefix}id", f"{prefix}owner_id", f"{prefix}department_id")
+
+    @classmethod
+    def copied(cls, customer: str = "customer_id") -> CustomerColumns:
+        return cls(customer, "scope_owner_id", "scope_department_id")
 
 
 def customer_scope_q(user: User, *, write: bool = False, prefix: str = "") -> Q:
     """Customers `user` may read (or edit), relative to `prefix` (e.g. ``customer__``)."""
+    return _customer_rules_q(user, write=write, columns=CustomerColumns.through(prefix))
+
+
+def copied_customer_scope_q(user: User, *, customer: str = "customer_id") -> Q:
+    """Rows of opportunities, contracts or payments whose customer `user` may read, tested on
+    the row's copy of the customer's owner and department (`customer`: the row's customer id
+    column): the same rows as ``customer_scope_q(user, prefix="customer__")`` without
+    joining the customers."""
+    return _customer_rules_q(user, write=False, columns=CustomerColumns.copied(customer))
+
+
+def _customer_rules_q(user: User, *, write: bool, columns: CustomerColumns) -> Q:
     from kehu.customers.models import CustomerShare, ShareAccess
 
     scope = _scope_of(user, write=write)
     if scope is None:
         return NOTHING
     if scope == DataScope.COMPANY:
-        return _everything(prefix)
+        return Q(**{f"{columns.id}__isnull": False})  # always true; see _everything
     shares = CustomerShare.objects.filter(user_id=user.pk)
     if write:
         shares = shares.filter(access=ShareAccess.WRITE)
     # ANY(ARRAY(…)): the shared ids become an index condition OR-ed with the owner and
     # department indexes, not a test on every customer (core.queries, issue 7).
-    return _owner_rules_q(user, scope=scope, write=write, prefix=prefix) | Q(
-        InSubqueryArray(f"{prefix}id", shares.values("customer_id"))
-    )
+    return _owner_rules_q(
+        user, scope=scope, write=write, owner=columns.owner, department=columns.department
+    ) | Q(InSubqueryArray(columns.id, shares.values("customer_id")))
 
 
-def customer_scope_parts(user: User, *, prefix: str = "") -> list[Q]:
+def customer_scope_parts(
+    user: User, *, prefix: str = "", columns: CustomerColumns | None = None
+) -> list[Q]:
     """The customers `user` may read, as disjoint parts whose union is
     `customer_scope_q(user)`: for an own scope, the customers of the user and the reporting
     line, then shared customers owned by neither. One part otherwise ([Q()] for the whole
-    company, the whole scope for a department tree).
+    company, the whole scope for a department tree). `columns`: where the rows keep their
+    customer (CustomerColumns; through `prefix` when not given).
 
     A sum over the scope is the sum of the sums over the parts. Each own-scope part is a
     condition the database drives by an index (owner, the shared ids), where the OR of both
@@ -110,16 +160,17 @@ def customer_scope_parts(user: User, *, prefix: str = "") -> list[Q]:
     customers again to find none, and the tree alone is as slow as the whole OR."""
     from kehu.customers.models import CustomerShare
 
+    columns = columns or CustomerColumns.through(prefix)
     scope = _scope_of(user, write=False)
     if scope is None:
         return [NOTHING]
     if scope == DataScope.COMPANY:
         return [Q()]
     if scope != DataScope.OWN:
-        return [customer_scope_q(user, prefix=prefix)]
-    owners = Q(**{f"{prefix}owner_id__in": [user.pk, *sorted(subordinate_ids(user))]})
+        return [_customer_rules_q(user, write=False, columns=columns)]
+    owners = Q(**{f"{columns.owner}__in": [user.pk, *sorted(subordinate_ids(user))]})
     shares = CustomerShare.objects.filter(user_id=user.pk).values("customer_id")
-    return [owners, Q(InSubqueryArray(f"{prefix}id", shares)) & ~owners]
+    return [owners, Q(InSubqueryArray(columns.id, shares)) & ~owners]
 
 
 # A data scope with more arms than this is read as one OR (see customer_scope_arms).

@@ -21,6 +21,7 @@ from simple_history.models import HistoricalRecords
 
 from kehu.core.models import VersionedModel
 from kehu.customers import validators
+from kehu.sales.scope_copy import SCOPE_COPY_FIELDS, CustomerScopeCopy
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -65,7 +66,7 @@ class CustomerRowQuerySet(models.QuerySet):
         )
 
 
-class Contract(VersionedModel):
+class Contract(VersionedModel, CustomerScopeCopy):
     number = models.CharField(
         _("contract number"),
         max_length=32,
@@ -141,7 +142,8 @@ class Contract(VersionedModel):
     )
 
     history = HistoricalRecords(
-        excluded_fields=["version", "expiry_notified_for"], user_related_name="+"
+        excluded_fields=["version", "expiry_notified_for", *SCOPE_COPY_FIELDS],
+        user_related_name="+",
     )
     objects = CustomerRowQuerySet.as_manager()
 
@@ -228,7 +230,7 @@ class PaymentQuerySet(models.QuerySet):
         return self.filter(planned_on__lt=today, received_amount__lt=F("planned_amount"))
 
 
-class Payment(VersionedModel):
+class Payment(VersionedModel, CustomerScopeCopy):
     """One instalment of a contract's payment plan (回款计划) and what was received for it.
     Overdue: planned before today and less received than planned (computed in queries)."""
 
@@ -238,6 +240,8 @@ class Payment(VersionedModel):
         on_delete=models.CASCADE,
         related_name="payments",
     )
+    # The contract's customer, copied like its owner and department (sales.scope_copy).
+    scope_customer_id = models.BigIntegerField(null=True, editable=False)
     planned_on = models.DateField(_("planned date"))
     planned_amount = models.DecimalField(
         _("planned amount"), **MONEY, validators=[validators.validate_non_negative]
@@ -262,7 +266,8 @@ class Payment(VersionedModel):
     )
 
     history = HistoricalRecords(
-        excluded_fields=["version", "overdue_notified_at"], user_related_name="+"
+        excluded_fields=["version", "overdue_notified_at", "scope_customer_id", *SCOPE_COPY_FIELDS],
+        user_related_name="+",
     )
     objects = PaymentQuerySet.as_manager()
 

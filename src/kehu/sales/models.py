@@ -22,6 +22,7 @@ from kehu.core.crypto.fields import BlindIndexField, EncryptedTextField
 from kehu.core.models import TimeStampedModel, VersionedModel
 from kehu.customers import validators
 from kehu.customers.models import Industry, LocalisedPreset, Region, Source
+from kehu.sales.scope_copy import SCOPE_COPY_FIELDS, CustomerScopeCopy
 
 
 class LeadStatus(models.TextChoices):
@@ -252,7 +253,7 @@ class OpportunityQuerySet(models.QuerySet):
         )
 
 
-class Opportunity(VersionedModel):
+class Opportunity(VersionedModel, CustomerScopeCopy):
     customer = models.ForeignKey(
         "customers.Customer",
         verbose_name=_("customer"),
@@ -301,7 +302,9 @@ class Opportunity(VersionedModel):
         related_name="+",
     )
 
-    history = HistoricalRecords(excluded_fields=["version"], user_related_name="+")
+    history = HistoricalRecords(
+        excluded_fields=["version", *SCOPE_COPY_FIELDS], user_related_name="+"
+    )
     objects = OpportunityQuerySet.as_manager()
 
     class Meta:

@@ -150,14 +150,17 @@ def contracts_expiring(
     """Running contracts the user may see that end within `within_days` days from today
     (today included), soonest first."""
     today = today or timezone.localdate()
-    return (
-        contract_list(user=user, today=today)
-        .filter(
-            status__in=RUNNING_CONTRACT_STATUSES,
-            ends_on__gte=today,
-            ends_on__lte=today + dt.timedelta(days=within_days),
-        )
-        .order_by("ends_on", "id")
+    return expiring_within(
+        contract_list(user=user, today=today), within_days=within_days, today=today
+    ).order_by("ends_on", "id")
+
+
+def expiring_within(contracts: QuerySet[Contract], *, within_days: int, today: dt.date):
+    """`contracts` narrowed to the running ones that end within `within_days` days."""
+    return contracts.filter(
+        status__in=RUNNING_CONTRACT_STATUSES,
+        ends_on__gte=today,
+        ends_on__lte=today + dt.timedelta(days=within_days),
     )
 
 
@@ -166,12 +169,15 @@ def payments_overdue(*, user: User, today: dt.date | None = None) -> QuerySet[Pa
     received, on contracts that still count (not terminated), oldest first."""
     today = today or timezone.localdate()
     return (
-        visible_payments(user)
-        .overdue(today)
-        .exclude(contract__status="terminated")
+        overdue_instalments(visible_payments(user), today=today)
         .select_related("contract__customer", "contract__owner")
         .order_by("planned_on", "id")
     )
+
+
+def overdue_instalments(payments: QuerySet[Payment], *, today: dt.date) -> QuerySet[Payment]:
+    """`payments` narrowed to the overdue instalments of contracts that still count."""
+    return payments.overdue(today).exclude(contract__status="terminated")
 
 
 def with_overdue_payments(

@@ -215,6 +215,31 @@ def test_every_figure_equals_a_direct_count_of_what_the_role_may_see(world, org,
     assert _actual(figures) == _expected(VISIBLE[role])
 
 
+def test_figures_follow_customers_handed_to_another_department(world, org):
+    """The sales figures read the rows' copy of their customer's owner and department
+    (sales.scope_copy): a handover must move them with the customers."""
+    from kehu.accounts.models import Department
+    from kehu.accounts.services import handover_confirm, handover_request
+    from kehu.accounts.tests.factories import make_user
+    from kehu.customers.models import Customer
+
+    south = Department.objects.create(name="华南大区", parent=org.hq)
+    far = make_user("far", department=south, roles=["sales"])
+    handover = handover_request(from_user=org.owner, to_user=far, by=org.administrator)
+    handover_confirm(handover=handover, by=handover.approver)
+    assert set(Customer.objects.filter(owner=far).values_list("name", flat=True)) == {
+        "C1测试有限公司",
+        "C2测试有限公司",
+        "C3测试有限公司",
+    }
+
+    # C1–C3 left 销售部 for 华南大区; the owner's related-team place on C4 went along.
+    expected = {"owner": set(), "manager": {"C4", "C5"}, "far": {"C1", "C2", "C3", "C4"}}
+    users = {"owner": org.owner, "manager": org.manager, "far": far}
+    for role, visible in expected.items():
+        assert _actual(dashboard_figures(user=users[role])) == _expected(visible), role
+
+
 def test_outsider_sees_only_their_own_customer(world, outsider):
     figures = dashboard_figures(user=outsider)
 
