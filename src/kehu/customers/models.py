@@ -257,6 +257,13 @@ class Customer(VersionedModel):
             models.Index(fields=["department", "-updated_at"], name="customer_dept_updated"),
             models.Index(fields=["status", "-updated_at"], name="customer_status_updated"),
             models.Index(fields=["industry", "status"], name="customer_industry_status"),
+            # The dashboard's customer counts for a department scope, read from the index
+            # alone: the department tree, then the reporting line's customers outside it
+            # (analytics.selectors.customer_counts, issue 7).
+            models.Index(fields=["department", "industry", "status"], name="customer_dept_counts"),
+            models.Index(
+                fields=["owner", "department", "industry", "status"], name="customer_owner_counts"
+            ),
             models.Index(fields=["region"], name="customer_region"),
             models.Index(fields=["source"], name="customer_source"),
             models.Index(fields=["scale"], name="customer_scale"),

@@ -156,6 +156,7 @@ class Contract(VersionedModel, CustomerScopeCopy):
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["department", "status"]),
             models.Index(fields=["customer", "status"]),
+            models.Index(fields=["scope_owner_id", "status"], name="contract_scope_owner"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -275,7 +276,25 @@ class Payment(VersionedModel, CustomerScopeCopy):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         ordering = ["planned_on", "id"]
-        indexes = [models.Index(fields=["planned_on"])]
+        indexes = [
+            models.Index(fields=["planned_on"]),
+            # The dashboard's overdue figure (issue 7): a rep's instalments by owner, and the
+            # open ones by date, read from the index alone on PostgreSQL.
+            models.Index(fields=["scope_owner_id", "planned_on"], name="payment_scope_owner"),
+            models.Index(
+                fields=["planned_on"],
+                include=[
+                    "contract",
+                    "planned_amount",
+                    "received_amount",
+                    "scope_customer_id",
+                    "scope_owner_id",
+                    "scope_department_id",
+                ],
+                condition=Q(received_amount__lt=F("planned_amount")),
+                name="payment_open",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(planned_amount__gte=0) & Q(received_amount__gte=0),

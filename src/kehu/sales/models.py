@@ -315,6 +315,15 @@ class Opportunity(VersionedModel, CustomerScopeCopy):
             models.Index(fields=["stage", "expected_close_date"]),
             models.Index(fields=["owner", "stage"]),
             models.Index(fields=["expected_close_date"]),
+            # The dashboard (issue 7): a rep's parts of the scope by owner; the won/lost
+            # months read from the index alone on PostgreSQL (INCLUDE; SQLite leaves it out).
+            models.Index(fields=["scope_owner_id", "stage"], name="opportunity_scope_owner"),
+            models.Index(
+                fields=["closed_at"],
+                include=["stage", "amount", "scope_owner_id", "scope_department_id", "customer"],
+                condition=Q(closed_at__isnull=False),
+                name="opportunity_closed",
+            ),
         ]
 
     def __str__(self) -> str:

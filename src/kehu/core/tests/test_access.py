@@ -130,9 +130,30 @@ def test_scope_parts_are_disjoint_and_together_the_whole_scope(org, customer):
     for record in (shared, reported):
         customer_share_set(customer=record, user=boss, access=ShareAccess.READ, by=record.owner)
 
+    # The manager heads 销售部 and is the owner's superior: with split_tree, his scope is the
+    # tree, his reports' customers outside it, and what is shared with him outside both.
+    moved = make_customer(owner=org.owner, name="杭州钱塘科技有限公司")
+    Customer.objects.filter(pk=moved.pk).update(department=org.service_dept)
+    customer_share_set(
+        customer=make_customer(owner=org.service, name="苏州工业园区精工有限公司"),
+        user=org.manager,
+        access=ShareAccess.READ,
+        by=org.service,
+    )
     for user in (boss, org.owner, org.manager, org.administrator, org.outsider):
-        parts = [set(Customer.objects.filter(part)) for part in customer_scope_parts(user)]
-        union = set().union(*parts)
-        assert union == set(visible_customers(user)), user
-        assert sum(len(part) for part in parts) == len(union), user  # no customer twice
+        for split_tree in (False, True):
+            parts = [
+                set(Customer.objects.filter(part))
+                for part in customer_scope_parts(user, split_tree=split_tree)
+            ]
+            union = set().union(*parts)
+            assert union == set(visible_customers(user)), (user, split_tree)
+            assert sum(len(part) for part in parts) == len(union), user  # no customer twice
+    tree, reports, shared_only = (
+        set(Customer.objects.filter(part))
+        for part in customer_scope_parts(org.manager, split_tree=True)
+    )
+    assert moved in reports
+    assert moved not in tree
+    assert {c.name for c in shared_only} == {"苏州工业园区精工有限公司"}
     assert {own, reported, shared} <= set(visible_customers(boss))
