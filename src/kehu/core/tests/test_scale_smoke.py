@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from kehu.analytics.selectors import dashboard_figures
@@ -100,6 +101,22 @@ def test_every_closed_deal_has_a_won_opportunity_a_contract_a_payment_plan_and_o
         assert order.contract is None or order.contract.customer_id == order.customer_id
     for opportunity in Opportunity.objects.all():
         assert opportunity.created_at <= opportunity.updated_at
+    # The copies of the customer's owner and department the dashboard scopes by (COPY fires
+    # the same triggers as any insert).
+    for model, customer in ((Opportunity, "customer__"), (Contract, "customer__")):
+        copied = model.objects.filter(
+            scope_owner_id=F(f"{customer}owner_id"),
+            scope_department_id=F(f"{customer}department_id"),
+        )
+        assert copied.count() == model.objects.count() > 0
+    assert (
+        Payment.objects.filter(
+            scope_customer_id=F("contract__customer_id"),
+            scope_owner_id=F("contract__customer__owner_id"),
+            scope_department_id=F("contract__customer__department_id"),
+        ).count()
+        == Payment.objects.count()
+    )
     lost = Opportunity.objects.filter(stage__is_lost=True)
     assert set(lost.values_list("customer__status", flat=True)) == {Status.LOST}
     open_ones = Opportunity.objects.filter(stage__is_won=False, stage__is_lost=False)
