@@ -161,8 +161,8 @@ def customer_scope_parts(
     database drives by an index (owner, department, the shared ids), where the OR of them
     made it read every row the OR selects from the table: the dashboard's sums over
     opportunities, contracts and payments for a rep took 240–340 ms each at 1M customers,
-    15–56 ms by parts, and a department head's customer counts 340 ms as one OR, about 120 ms
-    in three parts read from covering indexes (issue 7). Split a department tree only where
+    15–56 ms by parts, and a department head's customer counts 342 ms as one OR, 63 ms in
+    three parts read from covering indexes (issue 7). Split a department tree only where
     such indexes exist: without them, the part outside the tree reads every subordinate's
     rows again to find none."""
     from kehu.customers.models import CustomerShare
