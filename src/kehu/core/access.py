@@ -49,10 +49,10 @@ def _scope_of(user: User, *, write: bool) -> str | None:
     return rights.write_scope if write else rights.read_scope
 
 
-def _everything(prefix: str) -> Q:
+def _everything(key: str) -> Q:
     # Always true, but not Q(): an empty Q vanishes when OR-ed (Q() | Q(x) is Q(x)), which
     # would narrow "everything" to the other condition (tasks assigned to me, …).
-    return Q(**{f"{prefix}pk__isnull": False})
+    return Q(**{f"{key}__isnull": False})
 
 
 def _owner_rules_q(
@@ -82,7 +82,7 @@ def owner_scope_q(user: User, *, write: bool = False, prefix: str = "") -> Q:
     if scope is None:
         return NOTHING
     if scope == DataScope.COMPANY:
-        return _everything(prefix)
+        return _everything(f"{prefix}pk")
     return _owner_rules_q(
         user,
         scope=scope,
@@ -132,7 +132,7 @@ def _customer_rules_q(user: User, *, write: bool, columns: CustomerColumns) -> Q
     if scope is None:
         return NOTHING
     if scope == DataScope.COMPANY:
-        return Q(**{f"{columns.id}__isnull": False})  # always true; see _everything
+        return _everything(columns.id)
     shares = CustomerShare.objects.filter(user_id=user.pk)
     if write:
         shares = shares.filter(access=ShareAccess.WRITE)

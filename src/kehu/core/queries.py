@@ -83,8 +83,7 @@ class BucketOf(Expression):
     def as_postgresql(self, compiler, connection):
         column_sql, column_params = compiler.compile(self.column)
         placeholders = ", ".join(["%s"] * len(self.bounds))
-        array_type = "timestamptz[]" if isinstance(self.bounds[0], dt.datetime) else None
-        cast = f"::{array_type}" if array_type else ""
+        cast = "::timestamptz[]" if isinstance(self.bounds[0], dt.datetime) else ""
         return (
             f"width_bucket({column_sql}, ARRAY[{placeholders}]{cast})",
             (*column_params, *self.bounds),
