@@ -20,6 +20,7 @@ from kehu.accounts.models import User
 from kehu.core.access import CustomerColumns, customer_scope_parts
 from kehu.core.queries import BucketOf
 from kehu.customers.models import Customer, Industry, Status
+from kehu.customers.selectors import presets_by_id
 from kehu.sales.models import Contract, Opportunity, Payment
 from kehu.sales.selectors import (
     StageColumn,
@@ -85,8 +86,8 @@ def customer_counts(*, user: User) -> list[dict[str, Any]]:
     scoped customers serves both the industry and the funnel figure (at a million customers
     each pass is most of the dashboard's time, issue 7). Counted per industry in the
     database, read from an index (customer_industry_status, customer_dept_counts,
-    customer_owner_counts) without the table; the 39 industries are folded into their
-    categories here."""
+    customer_owner_counts) without the table; the industries are folded into their
+    categories here, from the cached presets (customers.selectors.presets_by_id)."""
     rows = _over_parts(
         user,
         CustomerColumns.through(),
@@ -99,11 +100,12 @@ def customer_counts(*, user: User) -> list[dict[str, Any]]:
         keys=("industry_id", "status"),
         split_tree=True,
     )
-    parents = dict(Industry.objects.values_list("pk", "parent_id"))
+    industries = presets_by_id(Industry, {row["industry_id"] for row in rows} - {None})
     counts: dict[tuple, int] = {}
     for row in rows:
         industry = row["industry_id"]
-        key = (parents.get(industry) or industry, row["status"])
+        parent = industries[industry].parent_id if industry in industries else None
+        key = (parent or industry, row["status"])
         counts[key] = counts.get(key, 0) + row["count"]
     return [
         {"category": category, "status": status, "count": count}
@@ -125,7 +127,7 @@ def customers_by_industry(
     for its category, as the customer list's industry filter does. `counts`: customer_counts()
     already read for this user."""
     counts = _sum_by(customer_counts(user=user) if counts is None else counts, "category")
-    names = {i.pk: i.label for i in Industry.objects.filter(pk__in=[k for k in counts if k])}
+    names = {pk: i.label for pk, i in presets_by_id(Industry, [k for k in counts if k]).items()}
     total = sum(counts.values())
     slices = [
         {

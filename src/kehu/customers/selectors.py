@@ -177,15 +177,31 @@ def _preset_index(model) -> dict[int, Any]:
     return presets
 
 
+def _cached_preset_index(model) -> dict[int, Any]:
+    from kehu.core import refcache
+
+    return refcache.cached(("preset-index", model._meta.label), partial(_preset_index, model))
+
+
+def presets_by_id(model, ids) -> dict[int, Any]:
+    """The presets of `model` (Industry, Region) with these ids, parents attached: from the
+    per-process cache (core.refcache), and from the database for any the cache has not seen
+    yet (added by another process within the last second). Shared, read-only objects."""
+    index = _cached_preset_index(model)
+    found = {pk: index[pk] for pk in ids if pk in index}
+    missing = [pk for pk in ids if pk not in index]
+    if missing:
+        found.update(model.objects.select_related("parent").in_bulk(missing))
+    return found
+
+
 def attach_presets(customers: list[Customer]) -> list[Customer]:
     """Give rows read with `customer_list(join_presets=False)` their industry and region from
     the per-process cache (core.refcache; rebuilt when a preset is saved). The presets are
     shared, read-only objects. A preset the cache has not seen yet (added by another process
     within the last second) is left to load on access."""
-    from kehu.core import refcache
-
     for model, field_name in ((Industry, "industry"), (Region, "region")):
-        index = refcache.cached(("preset-index", model._meta.label), partial(_preset_index, model))
+        index = _cached_preset_index(model)
         field = Customer._meta.get_field(field_name)
         for customer in customers:
             preset_id = getattr(customer, field.attname)
