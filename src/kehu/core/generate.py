@@ -16,10 +16,15 @@ so every field is stored the way the model stores it (e.g. encrypted columns).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 import json
+import multiprocessing
 import random
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -156,6 +161,53 @@ class _Writer:
                 copy.write_row(values)
         return [row.get(pk) for row in rows]
 
+    # Text COPY format: https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.2
+    _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+    @classmethod
+    def _text(cls, value) -> str:
+        if value is None:
+            return "\\N"
+        if value is True or value is False:
+            return "t" if value else "f"
+        if isinstance(value, str):
+            return value.translate(cls._ESCAPES)
+        if isinstance(value, dt.date):  # datetimes too: ISO 8601 with their offset
+            return value.isoformat()
+        if isinstance(value, dict | list):
+            return json.dumps(value, ensure_ascii=False).translate(cls._ESCAPES)
+        return str(value)
+
+    def _copy_names(self) -> list[str]:
+        """Every column but an automatic key, which the database numbers."""
+        pk = self.model._meta.pk
+        auto = isinstance(pk, models.AutoField)
+        return [f.attname for f in self.fields if not (auto and f is pk)]
+
+    def copy_text(self, rows: Iterable[dict]) -> bytes:
+        """`rows` as text for `copy` (needs no connection: a worker process writes it)."""
+        names = self._copy_names()
+        defaults, text = self.defaults, self._text
+        lines = [
+            "\t".join([text(row[n] if n in row else defaults[n]) for n in names]) for row in rows
+        ]
+        return ("\n".join(lines) + "\n").encode() if lines else b""
+
+    def copy(self, data: bytes, raw=None) -> None:
+        """Load text from `copy_text` (PostgreSQL), through `raw` (this thread's psycopg
+        connection unless given)."""
+        if not data:
+            return
+        quote = connection.ops.quote_name
+        fields = {f.attname: f for f in self.fields}
+        columns = ", ".join(quote(fields[n].column) for n in self._copy_names())
+        sql = f"COPY {quote(self.model._meta.db_table)} ({columns}) FROM STDIN"
+        if raw is None:
+            connection.ensure_connection()
+            raw = connection.connection
+        with raw.cursor() as cursor, cursor.copy(sql) as copy:
+            copy.write(data)
+
 
 def _secondary_indexes(tables: list[str]) -> list[tuple[str, str]]:
     """(name, CREATE statement) of the indexes on `tables` that enforce nothing: not the
@@ -175,50 +227,76 @@ def _secondary_indexes(tables: list[str]) -> list[tuple[str, str]]:
         return cursor.fetchall()
 
 
+def _foreign_keys(tables: list[str]) -> list[tuple[str, str, str]]:
+    """(table, name, definition) of the foreign keys of `tables`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
+            FROM pg_constraint
+            WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])
+            ORDER BY conrelid, conname
+            """,
+            [tables],
+        )
+        return cursor.fetchall()
+
+
 @contextmanager
 def _indexes_built_after(
     tables: list[str], progress: Callable[[int, int], None] | None
 ) -> Iterator[None]:
-    """On PostgreSQL, inside the caller's transaction: drop the secondary indexes of `tables`,
-    let the caller fill them, build the indexes again. Elsewhere: nothing."""
+    """On PostgreSQL, inside the caller's transaction: drop the secondary indexes and the
+    foreign keys of `tables`, let the caller fill them, build the indexes again and add the
+    foreign keys back, each checked over all its rows in one join (not row by row: at 10M
+    interactions that is some thirty million key lookups). Elsewhere: nothing."""
     if connection.vendor != "postgresql":
         yield
         return
     assert connection.in_atomic_block, "the indexes must come back in the same transaction"
     indexes = _secondary_indexes(tables)
+    foreign_keys = _foreign_keys(tables)
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        # Foreign keys checked at the end of each statement, not queued for millions of rows
-        # until the commit (an index cannot be built with such checks pending).
+        # Checks still queued in this transaction (an enclosing one's writes) run now: a
+        # table with pending checks can neither lose a foreign key nor get an index.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table, name, _definition in foreign_keys:
+            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
         for name, _definition in indexes:
             cursor.execute(f"DROP INDEX {name}")
     yield
+    steps = len(indexes) + len(foreign_keys)
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
         if progress:
-            progress(0, len(indexes))
+            progress(0, steps)
         for built, (_name, definition) in enumerate(indexes, start=1):
             cursor.execute(definition)
             if progress:
-                progress(built, len(indexes))
+                progress(built, steps)
+        for added, (table, name, definition) in enumerate(foreign_keys, start=len(indexes) + 1):
+            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+            if progress:
+                progress(added, steps)
 
 
 # --- drawing ----------------------------------------------------------------------------------
 class _Draw:
-    """Weighted choices with precomputed cumulative weights (random.choices is the hot path)."""
+    """Weighted choices with precomputed cumulative weights: what random.choices does for one
+    value (the same draw from the same generator), without its per-call set-up, which was
+    the largest single cost of generating an interaction."""
 
     def __init__(self, rng: random.Random, weighted: Iterable[tuple[object, float]]):
         items = list(weighted)
-        self.rng = rng
+        self.random = rng.random
         self.values = [v for v, _ in items]
-        self.cum = []
-        total = 0.0
-        for _, weight in items:
-            total += weight
-            self.cum.append(total)
+        self.cum = list(itertools.accumulate(float(weight) for _, weight in items))
+        self.total = self.cum[-1]
+        self.hi = len(self.cum) - 1
 
     def __call__(self):
-        return self.rng.choices(self.values, cum_weights=self.cum)[0]
+        return self.values[bisect.bisect(self.cum, self.random() * self.total, 0, self.hi)]
 
 
 @dataclass
@@ -378,6 +456,7 @@ class _Company:
         self.industries = {i.code: i.pk for i in Industry.objects.all()}
         self.regions = {r.code: r.pk for r in Region.objects.all()}
         self.pinyin: dict[str, tuple[str, str]] = {}
+        self._people = (tuple(demo.SURNAMES), tuple(demo.GIVEN_NAMES))
 
     def person(self) -> str:
         return self.rng.choice(demo.SURNAMES) + self.rng.choice(demo.GIVEN_NAMES)
@@ -511,32 +590,165 @@ class _Company:
             counts[index] += 1
         return counts
 
-    def interactions(self, customer: dict, customer_id: int, count: int) -> Iterator[dict]:
-        rng = self.rng
-        start = customer["created_at"]
+    def interactions(
+        self, customer_id: int | None, owner_id: int, start: dt.datetime, count: int
+    ) -> Iterator[dict]:
+        # Ten million of these at 1M customers: uniform picks by hand (random.choice's
+        # rejection sampling costs more than the rest of a pick).
+        rnd = self.rng.random
+        method, feedback, surnames, given = self.method, self.feedback, *self._people
         span = max((self.now - start).total_seconds(), 3600.0)
+        timedelta = dt.timedelta
         for _ in range(count):
-            occurred = start + dt.timedelta(seconds=rng.random() * span)
-            late = rng.random() < 0.08
-            entered = occurred + dt.timedelta(hours=30 if late else rng.random() * 6)
-            topic = rng.choice(TOPICS)
-            follow_up = rng.random() < 0.3
+            occurred = start + timedelta(seconds=rnd() * span)
+            late = rnd() < 0.08
+            entered = occurred + timedelta(hours=30 if late else rnd() * 6)
+            topic = TOPICS[int(rnd() * len(TOPICS))]
+            follow_up = rnd() < 0.3
+            person = surnames[int(rnd() * len(surnames))] + given[int(rnd() * len(given))]
             yield {
                 "customer_id": customer_id,
                 "occurred_at": occurred,
-                "method": self.method(),
+                "method": method(),
                 "topic": topic,
-                "summary": rng.choice(SUMMARIES).format(topic=topic, person=self.person()),
-                "feedback": self.feedback(),
-                "next_action": rng.choice(NEXT_ACTIONS) if follow_up else "",
-                "next_action_owner_id": customer["owner_id"] if follow_up else None,
-                "next_action_due": occurred + dt.timedelta(days=7) if follow_up else None,
-                "follower_id": customer["owner_id"],
-                "created_by_id": customer["owner_id"],
+                "summary": SUMMARIES[int(rnd() * len(SUMMARIES))].format(
+                    topic=topic, person=person
+                ),
+                "feedback": feedback(),
+                "next_action": NEXT_ACTIONS[int(rnd() * len(NEXT_ACTIONS))] if follow_up else "",
+                "next_action_owner_id": owner_id if follow_up else None,
+                "next_action_due": occurred + timedelta(days=7) if follow_up else None,
+                "follower_id": owner_id,
+                "created_by_id": owner_id,
                 "is_late": late,
                 "created_at": entered,
                 "updated_at": entered,
             }
+
+
+# --- interactions, drawn beside the writing ---------------------------------------------------
+@dataclass(frozen=True)
+class _InteractionBatch:
+    """One chunk's interactions to draw: (id or None before it is written, code, owner id,
+    created at) of each customer, how many each gets, and the seed they are drawn from."""
+
+    seed: int
+    customers: list[tuple[int | None, str, int, dt.datetime]]
+    counts: list[int]
+
+
+def _draw_interactions(
+    company: _Company, batch: _InteractionBatch
+) -> tuple[list[list[dict]], list[dt.datetime | None]]:
+    """Each customer's interactions, numbered as the services number them, and the time of
+    its last one. The same batch draws the same interactions in any process."""
+    company.rng.seed(batch.seed)
+    drawn, last = [], []
+    for (pk, code, owner, created), count in zip(batch.customers, batch.counts, strict=True):
+        its = list(company.interactions(pk, owner, created, count))
+        for number, item in enumerate(its, start=1):
+            item["code"] = f"HD{code}{number:04d}"
+        drawn.append(its)
+        last.append(max(item["occurred_at"] for item in its) if its else None)
+    return drawn, last
+
+
+# What a forked worker process draws with: set before the fork, never in the worker itself.
+_worker_state: tuple[_Company, _Writer] | None = None
+
+
+def _interactions_as_copy(batch: _InteractionBatch) -> tuple[bytes, list[dt.datetime | None]]:
+    """In the worker: the batch's interactions as COPY text, and each customer's last time."""
+    assert _worker_state is not None
+    company, writer = _worker_state
+    drawn, last = _draw_interactions(company, batch)
+    return writer.copy_text(item for its in drawn for item in its), last
+
+
+class _InteractionDrawer:
+    """Draws each chunk's interactions. On PostgreSQL a forked worker process draws them and
+    returns COPY text, so that the drawing (most of the generator's Python at ten
+    interactions a customer) runs on the second core while this process writes the chunk
+    before; elsewhere they are drawn here, when asked."""
+
+    def __init__(self, company: _Company, writer: _Writer):
+        self.company = company
+        self.writer = writer
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _InteractionDrawer:
+        global _worker_state
+        if connection.vendor == "postgresql":
+            _worker_state = (self.company, self.writer)
+            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        global _worker_state
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+        _worker_state = None
+
+    def submit(self, batch: _InteractionBatch) -> Future:
+        if self.pool is not None:
+            return self.pool.submit(_interactions_as_copy, batch)
+        drawn: Future = Future()
+        drawn.set_result(_draw_interactions(self.company, batch))
+        return drawn
+
+
+class _BackgroundCopy:
+    """Copies a chunk's interactions into the table from a thread, on this transaction's
+    connection, while this thread draws the next chunk's customers: the database takes the
+    largest COPY of each chunk on one core while the next chunk is drawn on the other. Until
+    `wait`, this thread must not use the connection (`connection_busy` refuses it)."""
+
+    def __init__(self):
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def copy(self, writer: _Writer, data: bytes) -> None:
+        self.wait()
+        connection.ensure_connection()
+        raw = connection.connection
+
+        def run() -> None:
+            try:
+                writer.copy(data, raw)
+            except BaseException as error:  # noqa: BLE001 (raised again in wait)
+                self.error = error
+
+        self.thread = threading.Thread(target=run, name="kehu-generate-copy", daemon=True)
+        self.thread.start()
+
+    def wait(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    @contextmanager
+    def connection_busy(self) -> Iterator[None]:
+        def refuse(execute, sql, params, many, context):
+            raise RuntimeError("the generator's connection is busy with a COPY")
+
+        if self.thread is None:
+            yield
+            return
+        with connection.execute_wrapper(refuse):
+            yield
+
+    def __enter__(self) -> _BackgroundCopy:
+        return self
+
+    def __exit__(self, kind, *exc) -> None:
+        if kind is None:
+            self.wait()
+        elif self.thread is not None:  # an error already on its way out: no second one
+            self.thread.join()
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -585,91 +797,115 @@ def generate(
     extra = _SalesWriters(rng=rng, today=company.today)
     totals = {"contacts": 0, "interactions": 0, "tags": 0}
     showcase_code = None
+
+    def write_chunk(rows: list[dict], batch: _InteractionBatch, drawn: Future) -> None:
+        """Write one chunk of customers with everything that belongs to them."""
+        interactions, last = drawn.result()
+        for row, when in zip(rows, last, strict=True):
+            if when is not None:
+                row["last_interaction_at"] = when
+        ids = customer_writer.write(rows)
+        contacts = [c for row, pk in zip(rows, ids, strict=True) for c in company.contacts(row, pk)]
+        _write_contacts(contacts)
+        totals["interactions"] += sum(batch.counts)
+        sequence_writer.write(
+            [
+                {"name": f"HD{row['code']}", "value": count}
+                for row, count in zip(rows, batch.counts, strict=True)
+                if count
+            ]
+        )
+        tag_rows = []
+        share_rows = []
+        for row, pk in zip(rows, ids, strict=True):
+            if tags and rng.random() < 0.35:
+                for tag in rng.sample(tags, k=min(len(tags), rng.choice((1, 1, 2, 3)))):
+                    tag_rows.append(
+                        {
+                            "customer_id": pk,
+                            "tag_id": tag,
+                            "added_by_id": row["owner_id"],
+                            "added_at": row["created_at"],
+                            "note": "",
+                        }
+                    )
+            if rng.random() < 0.04:
+                colleague = rng.choice(org.all_reps)
+                if colleague.pk != row["owner_id"]:
+                    share_rows.append(
+                        {
+                            "customer_id": pk,
+                            "user_id": colleague.pk,
+                            "access": ShareAccess.WRITE if rng.random() < 0.3 else ShareAccess.READ,
+                            "created_at": row["created_at"],
+                            "updated_at": row["created_at"],
+                        }
+                    )
+        tag_writer.write(tag_rows)
+        share_writer.write(share_rows)
+        extra.write(rows, ids)
+        totals["contacts"] += len(contacts)
+        totals["tags"] += len(tag_rows)
+        if isinstance(interactions, bytes):
+            background.copy(interaction_writer, interactions)
+        else:
+            for pk, its in zip(ids, interactions, strict=True):
+                for item in its:
+                    item["customer_id"] = pk
+            interaction_writer.write([item for its in interactions for item in its])
+        progress(len(rows))
+
     # One transaction on PostgreSQL, the indexes built after the load (module docstring).
     filled = [
         model._meta.db_table
         for model in (Customer, Contact, Interaction, tag_model, CustomerShare, *extra.models)
     ]
-    with transaction.atomic(), _indexes_built_after(filled, index_progress):
+    drawer = _InteractionDrawer(
+        _Company(rng=random.Random(), org=org, today=company.today),  # noqa: S311
+        interaction_writer,
+    )
+    background = _BackgroundCopy()
+    with (
+        transaction.atomic(),
+        _indexes_built_after(filled, index_progress),
+        drawer,
+        background,
+    ):
+        pending: tuple[list[dict], _InteractionBatch, Future] | None = None
         for start in range(0, customers, CHUNK):
             end = min(start + CHUNK, customers)
             rows = []
-            for index in range(start, end):
-                serial = serials[index]
-                code = f"{prefix}{serial:05d}"
-                if index == 0 and showcase_owner is not None:
-                    rows.append(
-                        company.customer(
-                            serial=serial, code=code, name=SHOWCASE_NAME, owner=showcase_owner
+            # While the chunk before's interactions are copied in: no queries here.
+            with background.connection_busy():
+                for index in range(start, end):
+                    serial = serials[index]
+                    code = f"{prefix}{serial:05d}"
+                    if index == 0 and showcase_owner is not None:
+                        rows.append(
+                            company.customer(
+                                serial=serial, code=code, name=SHOWCASE_NAME, owner=showcase_owner
+                            )
                         )
-                    )
-                    showcase_code = code
-                else:
-                    rows.append(company.customer(serial=serial, code=code))
-            with transaction.atomic():
-                # Interactions first (in memory) so each customer carries its last interaction time.
-                per_customer = [
-                    list(company.interactions(row, 0, counts[start + i]))
-                    for i, row in enumerate(rows)
-                ]
-                for row, its in zip(rows, per_customer, strict=True):
-                    if its:
-                        row["last_interaction_at"] = max(i["occurred_at"] for i in its)
-                ids = customer_writer.write(rows)
-                contacts = [
-                    c for row, pk in zip(rows, ids, strict=True) for c in company.contacts(row, pk)
-                ]
-                _write_contacts(contacts)
-                batch: list[dict] = []
-                sequences: list[dict] = []
-                for row, pk, its in zip(rows, ids, per_customer, strict=True):
-                    for number, item in enumerate(its, start=1):
-                        item["customer_id"] = pk
-                        item["code"] = f"HD{row['code']}{number:04d}"
-                        batch.append(item)
-                    if its:
-                        sequences.append({"name": f"HD{row['code']}", "value": len(its)})
-                    if len(batch) >= 50_000:
-                        interaction_writer.write(batch)
-                        totals["interactions"] += len(batch)
-                        batch = []
-                interaction_writer.write(batch)
-                totals["interactions"] += len(batch)
-                sequence_writer.write(sequences)
-                tag_rows = []
-                share_rows = []
-                for row, pk in zip(rows, ids, strict=True):
-                    if tags and rng.random() < 0.35:
-                        for tag in rng.sample(tags, k=min(len(tags), rng.choice((1, 1, 2, 3)))):
-                            tag_rows.append(
-                                {
-                                    "customer_id": pk,
-                                    "tag_id": tag,
-                                    "added_by_id": row["owner_id"],
-                                    "added_at": row["created_at"],
-                                    "note": "",
-                                }
-                            )
-                    if rng.random() < 0.04:
-                        colleague = rng.choice(org.all_reps)
-                        if colleague.pk != row["owner_id"]:
-                            share_rows.append(
-                                {
-                                    "customer_id": pk,
-                                    "user_id": colleague.pk,
-                                    "access": ShareAccess.WRITE
-                                    if rng.random() < 0.3
-                                    else ShareAccess.READ,
-                                    "created_at": row["created_at"],
-                                    "updated_at": row["created_at"],
-                                }
-                            )
-                tag_writer.write(tag_rows)
-                share_writer.write(share_rows)
-                extra.write(rows, ids)
-                totals["contacts"] += len(contacts)
-                totals["tags"] += len(tag_rows)
-            progress(end - start)
+                        showcase_code = code
+                    else:
+                        rows.append(company.customer(serial=serial, code=code))
+            background.wait()
+            for row, pk in zip(rows, customer_writer.reserve_ids(len(rows)), strict=False):
+                row["id"] = pk
+            batch = _InteractionBatch(
+                seed=seed * 1_000_003 + start,
+                customers=[
+                    (row.get("id"), row["code"], row["owner_id"], row["created_at"]) for row in rows
+                ],
+                counts=counts[start:end],
+            )
+            # This chunk's interactions are drawn while the one before it is written.
+            drawn = drawer.submit(batch)
+            if pending is not None:
+                write_chunk(*pending)
+            pending = (rows, batch, drawn)
+        if pending is not None:
+            write_chunk(*pending)
     if connection.vendor == "postgresql":
         # VACUUM also sets the visibility map, without which PostgreSQL cannot use
         # index-only scans until autovacuum comes by; it cannot run in a transaction.
