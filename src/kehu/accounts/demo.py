@@ -47,6 +47,8 @@ DEFAULT_SEED = 2026
 # Documented in the README; every demo user signs in with it.
 DEFAULT_PASSWORD = "Kehu-Demo-2026"  # noqa: S105 (a published demo password)
 CHUNK = 250
+# Interactions per customer on average (skewed: most have a few, some dozens).
+INTERACTIONS_PER_CUSTOMER = 6
 
 
 def demo_password() -> str:
@@ -600,6 +602,7 @@ class DemoSummary:
     customers: int
     contacts: int
     password: str
+    activity: dict[str, int]  # interactions, opportunities, contracts, payments, orders, …
 
 
 def load_demo(
@@ -619,12 +622,22 @@ def load_demo(
         users = _create_users(departments, password)
         _create_custom_fields()
         contacts = _create_customers(plan, users, progress or (lambda n: None))
+        # What the sales groups did with them: interactions and deals, drawn as the benchmark
+        # generator draws them (core.generate imports this module: imported here).
+        from kehu.core.generate import add_activity
+
+        activity = add_activity(
+            list(Customer.objects.filter(owner__in=users.values()).order_by("pk")),
+            interactions=len(plan) * INTERACTIONS_PER_CUSTOMER,
+            seed=seed,
+        )
     return DemoSummary(
         departments=len(departments),
         users=list(users.values()),
         customers=len(plan),
         contacts=contacts,
         password=password,
+        activity=activity,
     )
 
 

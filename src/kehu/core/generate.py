@@ -7,11 +7,18 @@ few reps own many customers, most customers have few interactions and some have 
 
 Rows are written in chunks with PostgreSQL's COPY (SQLite: bulk_create), and the whole run is
 one transaction: a run that is interrupted leaves nothing behind. On PostgreSQL the secondary
-indexes of the tables it fills are dropped first and built again before the commit (one sorted
-build per index costs a fraction of keeping some sixty of them up to date row by row), so
-those tables are locked until the run ends. History rows are not written: a generated company
-has no edit history. Contacts go through dataquality.imports.copying, the importer's bulk path,
-so every field is stored the way the model stores it (e.g. encrypted columns).
+indexes and the foreign keys of the tables it fills are dropped first and put back before the
+commit (one sorted build per index costs a fraction of keeping some sixty of them up to date
+row by row; one join per foreign key checks what would be some thirty million key lookups).
+So those tables, and the tables their keys point to (users, departments, industries, regions,
+tags, stages), are locked against reads and writes until the run ends: Kehu cannot serve a
+request on that database meanwhile (sign-in reads the users). Run it on a database nobody is
+using. The run
+uses both cores: a forked worker process draws each chunk's interactions while this process
+writes the chunk before, and their COPY is sent from a thread while the next chunk's
+customers are drawn. History rows are not written: a generated company has no edit history.
+Contacts go through dataquality.imports.copying, the importer's bulk path, so every field is
+stored the way the model stores it (e.g. encrypted columns).
 """
 
 from __future__ import annotations
@@ -390,7 +397,7 @@ def _create_org(*, rng: random.Random, reps: int, roles: dict) -> None:
 class _Company:
     """Draws customers, contacts and interactions; one instance per run (seeded)."""
 
-    def __init__(self, *, rng: random.Random, org: _Org, today: dt.date):
+    def __init__(self, *, rng: random.Random, org: _Org | None, today: dt.date):
         self.rng = rng
         self.org = org
         self.today = today
@@ -507,6 +514,7 @@ class _Company:
         rng = self.rng
         city = self.city()
         district, area_code = rng.choice(city.districts)
+        assert owner is not None or self.org is not None, "customers are drawn for an org"
         owner = owner or self.org.reps_by_area[city.area]()
         individual = name is None and rng.random() < 0.06
         if individual:
@@ -920,6 +928,63 @@ def generate(
         extra=extra.totals,
         showcase_code=showcase_code,
     )
+
+
+def add_activity(customers: list[Customer], *, interactions: int, seed: int) -> dict[str, int]:
+    """Interactions, opportunities, contracts with payment plans and orders for `customers`
+    (already written), drawn as `generate` draws them: about `interactions` interactions,
+    skewed across the customers, from each one's first contact to now, and the deals their
+    statuses say they reached. For the demo company, whose customers come from its own
+    tables. Returns how many rows of each kind it wrote."""
+    today = timezone.localdate()
+    company = _Company(rng=random.Random(seed), org=None, today=today)  # noqa: S311
+    counts = company.interaction_counts(len(customers), interactions)
+    interaction_writer = _Writer(Interaction)
+    sequence_writer = _Writer(apps.get_model("core", "CodeSequence"))
+    sales = _SalesWriters(rng=random.Random(seed + 1), today=today)  # noqa: S311
+    written = 0
+    for start in range(0, len(customers), CHUNK):
+        chunk = customers[start : start + CHUNK]
+        first_contacts = [
+            dt.datetime.combine(c.first_contact_date or today, dt.time(9), tzinfo=dt.UTC)
+            for c in chunk
+        ]
+        batch = _InteractionBatch(
+            seed=seed * 1_000_003 + start,
+            customers=[
+                (c.pk, c.code, c.owner_id, first)
+                for c, first in zip(chunk, first_contacts, strict=True)
+            ],
+            counts=counts[start : start + CHUNK],
+        )
+        drawn, last = _draw_interactions(company, batch)
+        interaction_writer.write([item for its in drawn for item in its])
+        sequence_writer.write(
+            [
+                {"name": f"HD{c.code}", "value": count}
+                for c, count in zip(chunk, batch.counts, strict=True)
+                if count
+            ]
+        )
+        for customer, when in zip(chunk, last, strict=True):
+            customer.last_interaction_at = when
+        Customer.objects.bulk_update(chunk, ["last_interaction_at"])
+        written += sum(batch.counts)
+        sales.write(
+            [
+                {
+                    "status": c.status,
+                    "first_contact_date": c.first_contact_date or today,
+                    "annual_budget": c.annual_budget,
+                    "owner_id": c.owner_id,
+                    "department_id": c.department_id,
+                    "created_at": first,
+                }
+                for c, first in zip(chunk, first_contacts, strict=True)
+            ],
+            [c.pk for c in chunk],
+        )
+    return {"interactions": written, **sales.totals}
 
 
 def _write_contacts(contacts: list[Contact]) -> None:

@@ -136,6 +136,52 @@ def test_demo_records_creation_history_for_customers_and_contacts(demo_company):
     assert record.history_user_id == Customer.objects.get(pk=record.id).owner_id
 
 
+def test_demo_customers_have_interactions_by_their_owners_up_to_now(demo_company):
+    from kehu.core.codes import next_serial
+    from kehu.interactions.models import Interaction
+
+    interactions = Interaction.objects.select_related("customer")
+
+    assert (
+        interactions.count()
+        == demo_company.activity["interactions"]
+        == 100 * (demo.INTERACTIONS_PER_CUSTOMER)
+    )
+    now = timezone.now()
+    for item in interactions:
+        assert item.follower_id == item.customer.owner_id
+        first = dt.datetime.combine(item.customer.first_contact_date, dt.time(9), tzinfo=dt.UTC)
+        assert first <= item.occurred_at <= now
+    for customer in Customer.objects.all():
+        times = list(customer.interactions.values_list("occurred_at", flat=True))
+        assert customer.last_interaction_at == (max(times) if times else None)
+        # Logging the next interaction continues the customer's numbering.
+        assert next_serial(f"HD{customer.code}") == len(times) + 1
+
+
+def test_demo_deals_follow_the_customers_statuses(demo_company):
+    from kehu.sales.models import Contract, Opportunity
+
+    won = Customer.objects.filter(status="customer")
+    assert won.exists()
+    assert set(Contract.objects.values_list("customer", flat=True)) == set(
+        won.values_list("pk", flat=True)
+    )
+    assert Opportunity.objects.filter(customer__status="lost", stage__is_lost=True).exists()
+    for opportunity in Opportunity.objects.select_related("customer"):
+        assert opportunity.owner_id == opportunity.customer.owner_id
+    assert demo_company.activity["contracts"] == Contract.objects.count()
+
+
+def test_a_demo_reps_dashboard_has_sales_figures(demo_company):
+    from kehu.analytics.selectors import dashboard_figures
+
+    figures = dashboard_figures(user=User.objects.get(username="wangqiang"))
+
+    assert figures["pipeline"]["count"] > 0
+    assert sum(month["won"] for month in figures["won_lost"]["months"]) > 0
+
+
 def test_loading_the_demo_twice_is_refused(demo_company):
     with pytest.raises(demo.DemoAlreadyLoaded):
         demo.load_demo(customers=10, seed=SEED)

@@ -54,9 +54,9 @@ def _batch(customer: Customer, count: int = 40, seed: int = 11) -> generate._Int
 
 def _stored(customer: Customer) -> list[tuple]:
     return list(
-        Interaction.objects.filter(customer=customer).order_by("code").values_list(
-            *INTERACTION_FIELDS
-        )
+        Interaction.objects.filter(customer=customer)
+        .order_by("code")
+        .values_list(*INTERACTION_FIELDS)
     )
 
 

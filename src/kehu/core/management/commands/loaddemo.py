@@ -33,6 +33,17 @@ def load_with_progress(*, customers: int, seed: int, stdout) -> demo.DemoSummary
             "contacts": summary.contacts,
         }
     )
+    stdout.write(
+        _("The sales groups logged %(interactions)d interactions with them.") % summary.activity
+    )
+    stdout.write(
+        _(
+            "Sales: %(opportunities)d opportunities, %(contracts)d contracts with "
+            "%(payments)d payment instalments, %(orders)d orders with %(order_lines)d "
+            "order lines."
+        )
+        % summary.activity
+    )
     stdout.write(_("Demo users (all with the password %(password)s):") % summary.__dict__)
     for user in summary.users:
         roles = ", ".join(str(role) for role in user.roles.all())
