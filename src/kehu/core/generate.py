@@ -13,12 +13,11 @@ row by row; one join per foreign key checks what would be some thirty million ke
 So those tables, and the tables their keys point to (users, departments, industries, regions,
 tags, stages), are locked against reads and writes until the run ends: Kehu cannot serve a
 request on that database meanwhile (sign-in reads the users). Run it on a database nobody is
-using. The run
-uses both cores: a forked worker process draws each chunk's interactions while this process
-writes the chunk before, and their COPY is sent from a thread while the next chunk's
-customers are drawn. History rows are not written: a generated company has no edit history.
-Contacts go through dataquality.imports.copying, the importer's bulk path, so every field is
-stored the way the model stores it (e.g. encrypted columns).
+using. The run uses both cores: a forked worker process draws each chunk's interactions while
+this process writes the chunk before, and their COPY is sent from a thread while the next
+chunk's customers are drawn. History rows are not written: a generated company has no edit
+history. Contacts go through dataquality.imports.copying, the importer's bulk path, so every
+field is stored the way the model stores it (e.g. encrypted columns).
 """
 
 from __future__ import annotations
