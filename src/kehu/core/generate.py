@@ -1043,7 +1043,11 @@ class _SalesWriters:
         )
 
     def _day(self, first: dt.date, last: dt.date) -> dt.date:
-        return first + dt.timedelta(days=self.rng.randrange(max((last - first).days, 0) + 1))
+        """A day from `first` to `last`; `last` when `first` is later (a deal closed with a
+        customer first contacted less than a fortnight ago closed today, not in the future)."""
+        if first > last:
+            return last
+        return first + dt.timedelta(days=self.rng.randrange((last - first).days + 1))
 
     def _moment(self, day: dt.date) -> dt.datetime:
         return dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC) + dt.timedelta(

@@ -191,3 +191,20 @@ def test_rows_that_break_a_foreign_key_fail_the_run_and_leave_nothing(postgresql
     assert not Customer.objects.exists()
     assert not Interaction.objects.exists()
     assert _foreign_keys() == before
+
+
+def test_a_deal_with_a_customer_first_contacted_today_closes_today_not_later(owner):
+    from django.utils import timezone
+
+    from kehu.sales.models import Contract, Opportunity
+
+    today = timezone.localdate()
+    customer = make_customer(owner=owner)
+    Customer.objects.filter(pk=customer.pk).update(status="customer", first_contact_date=today)
+    customer.refresh_from_db()
+
+    written = generate.add_activity([customer], interactions=0, seed=1)
+
+    assert written["contracts"] == 1
+    assert Contract.objects.get(customer=customer).signed_on == today
+    assert Opportunity.objects.get(customer=customer).closed_at.date() == today

@@ -90,6 +90,7 @@ def test_every_closed_deal_has_a_won_opportunity_a_contract_a_payment_plan_and_o
         assert contract.status == ("active" if contract.ends_on >= today else "expired")
         assert contract.created_at <= contract.updated_at
         assert re.fullmatch(rf"HT{contract.signed_on:%Y%m}\d{{5}}", contract.number)
+        assert contract.signed_on <= today  # no deal closes in the future
     for payment in Payment.objects.all():
         payment.full_clean()
         assert payment.received_amount <= payment.planned_amount
@@ -101,6 +102,7 @@ def test_every_closed_deal_has_a_won_opportunity_a_contract_a_payment_plan_and_o
         assert order.contract is None or order.contract.customer_id == order.customer_id
     for opportunity in Opportunity.objects.all():
         assert opportunity.created_at <= opportunity.updated_at
+        assert opportunity.closed_at is None or opportunity.closed_at.date() <= today
     # The copies of the customer's owner and department the dashboard scopes by (COPY fires
     # the same triggers as any insert).
     for model, customer in ((Opportunity, "customer__"), (Contract, "customer__")):
