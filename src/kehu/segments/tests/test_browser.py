@@ -102,8 +102,5 @@ def test_dashboard_draws_its_charts(live_server, browser_page):
     page.goto(f"{base}/dashboard/")
     for kind in ("pie", "funnel", "pipeline", "won_lost"):
         page.locator(f"[data-dashboard-chart={kind}] canvas").first.wait_for()
-    if want_screenshots():
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
 
     assert errors == []
