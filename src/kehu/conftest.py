@@ -154,6 +154,12 @@ def browser_session():
         yield BrowserSession(context, page, errors)
         context.close()
         browser.close()
+        # The test's ORM calls ran while Playwright's event loop ran in this thread, on
+        # connections kept in that context; Django's teardown of the test database does not
+        # see them. Closed here, where they were opened.
+        from django.db import connections
+
+        connections.close_all()
 
 
 @pytest.fixture
