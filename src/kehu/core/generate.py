@@ -643,6 +643,26 @@ class _InteractionBatch:
     customers: list[tuple[int | None, str, int, dt.datetime]]
     counts: list[int]
 
+    @classmethod
+    def of_chunk(
+        cls,
+        run_seed: int,
+        start: int,
+        customers: list[tuple[int | None, str, int, dt.datetime]],
+        counts: list[int],
+    ) -> _InteractionBatch:
+        """The chunk starting at customer `start` of a run seeded `run_seed`."""
+        return cls(seed=run_seed * 1_000_003 + start, customers=customers, counts=counts)
+
+    def sequences(self) -> list[dict]:
+        """Code sequence rows, so that the next interaction logged for a customer continues
+        after its drawn ones (interactions.services numbers HD + customer code + serial)."""
+        return [
+            {"name": f"HD{code}", "value": count}
+            for (_pk, code, _owner, _start), count in zip(self.customers, self.counts, strict=True)
+            if count
+        ]
+
 
 def _draw_interactions(
     company: _Company, batch: _InteractionBatch
@@ -815,13 +835,7 @@ def generate(
         contacts = [c for row, pk in zip(rows, ids, strict=True) for c in company.contacts(row, pk)]
         _write_contacts(contacts)
         totals["interactions"] += sum(batch.counts)
-        sequence_writer.write(
-            [
-                {"name": f"HD{row['code']}", "value": count}
-                for row, count in zip(rows, batch.counts, strict=True)
-                if count
-            ]
-        )
+        sequence_writer.write(batch.sequences())
         tag_rows = []
         share_rows = []
         for row, pk in zip(rows, ids, strict=True):
@@ -899,12 +913,11 @@ def generate(
             background.wait()
             for row, pk in zip(rows, customer_writer.reserve_ids(len(rows)), strict=False):
                 row["id"] = pk
-            batch = _InteractionBatch(
-                seed=seed * 1_000_003 + start,
-                customers=[
-                    (row.get("id"), row["code"], row["owner_id"], row["created_at"]) for row in rows
-                ],
-                counts=counts[start:end],
+            batch = _InteractionBatch.of_chunk(
+                seed,
+                start,
+                [(row.get("id"), row["code"], row["owner_id"], row["created_at"]) for row in rows],
+                counts[start:end],
             )
             # This chunk's interactions are drawn while the one before it is written.
             drawn = drawer.submit(batch)
@@ -948,23 +961,18 @@ def add_activity(customers: list[Customer], *, interactions: int, seed: int) -> 
             dt.datetime.combine(c.first_contact_date or today, dt.time(9), tzinfo=dt.UTC)
             for c in chunk
         ]
-        batch = _InteractionBatch(
-            seed=seed * 1_000_003 + start,
-            customers=[
+        batch = _InteractionBatch.of_chunk(
+            seed,
+            start,
+            [
                 (c.pk, c.code, c.owner_id, first)
                 for c, first in zip(chunk, first_contacts, strict=True)
             ],
-            counts=counts[start : start + CHUNK],
+            counts[start : start + CHUNK],
         )
         drawn, last = _draw_interactions(company, batch)
         interaction_writer.write([item for its in drawn for item in its])
-        sequence_writer.write(
-            [
-                {"name": f"HD{c.code}", "value": count}
-                for c, count in zip(chunk, batch.counts, strict=True)
-                if count
-            ]
-        )
+        sequence_writer.write(batch.sequences())
         for customer, when in zip(chunk, last, strict=True):
             customer.last_interaction_at = when
         Customer.objects.bulk_update(chunk, ["last_interaction_at"])
