@@ -34,6 +34,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
@@ -672,7 +673,8 @@ def _draw_interactions(
     company.rng.seed(batch.seed)
     drawn, last = [], []
     for (pk, code, owner, created), count in zip(batch.customers, batch.counts, strict=True):
-        its = list(company.interactions(pk, owner, created, count))
+        # Numbered in the order they were entered, as the services number them.
+        its = sorted(company.interactions(pk, owner, created, count), key=itemgetter("created_at"))
         for number, item in enumerate(its, start=1):
             item["code"] = f"HD{code}{number:04d}"
         drawn.append(its)

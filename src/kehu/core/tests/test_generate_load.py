@@ -77,6 +77,9 @@ def test_the_same_batch_draws_the_same_interactions_whatever_came_before(owner):
     assert last == last_again
     codes = [item["code"] for item in drawn[0]]
     assert codes[:2] == [f"HD{customer.code}0001", f"HD{customer.code}0002"]
+    # Numbered in the order entered, as interactions.services numbers them.
+    by_entry = sorted(drawn[0], key=lambda item: item["created_at"])
+    assert [item["code"] for item in by_entry] == sorted(codes)
     assert last == [max(item["occurred_at"] for item in drawn[0])]
     other, _ = generate._draw_interactions(first, _batch(customer, seed=12))
     assert other != drawn
